@@ -1,0 +1,67 @@
+/* fastnn element-wise kernels: plain C99, no Python headers.
+ *
+ * Every kernel exists for float (suffix _f32) and double (suffix _f64); both are
+ * instantiated from the one generic body in fastnn_kernels_impl.h.
+ * Matrices are row-major with rows = examples; `cols` is also the leading dimension.
+ */
+#ifndef FASTNN_KERNELS_H
+#define FASTNN_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Activation codes; the Python layer maps names to these (keep in sync with
+ * fastnn/_core/kernels.pxd). */
+enum fnn_activation {
+    FNN_SIGMOID = 0,
+    FNN_TANH = 1,
+    FNN_RELU = 2,
+    FNN_LEAKY_RELU = 3,
+    FNN_ARCTAN = 4,
+    FNN_IDENTITY = 5,
+    FNN_SOFTMAX = 6
+};
+
+enum fnn_loss {
+    FNN_LOG_LOSS = 0,      /* sigmoid output, y in {0,1}  */
+    FNN_CROSS_ENTROPY = 1, /* softmax output, y one-hot   */
+    FNN_SQUARED = 2        /* any output activation       */
+};
+
+#define FNN_DECLARE_KERNELS(REAL, SFX)                                              \
+    /* Z += b (row broadcast), then A = g(Z); softmax is row-wise. */               \
+    void fnn_bias_activation_##SFX(REAL *Z, REAL *A, const REAL *b,                \
+                                   ptrdiff_t rows, ptrdiff_t cols,                  \
+                                   int activation, double leaky_slope);             \
+    /* delta *= g'(Z) for an element-wise activation. */                            \
+    void fnn_activation_backward_##SFX(REAL *delta, const REAL *Z, const REAL *A,   \
+                                       ptrdiff_t rows, ptrdiff_t cols,              \
+                                       int activation, double leaky_slope);         \
+    /* delta = n * dJ/dZ_L for the output layer (SPEC 2). */                        \
+    void fnn_output_delta_##SFX(REAL *delta, const REAL *Z, const REAL *A,          \
+                                const REAL *Y, ptrdiff_t rows, ptrdiff_t cols,      \
+                                int loss, int activation, double leaky_slope);      \
+    /* Sum over the rows of the per-example loss, accumulated in double. */         \
+    double fnn_loss_sum_##SFX(const REAL *Z, const REAL *A, const REAL *Y,          \
+                              ptrdiff_t rows, ptrdiff_t cols, int loss);            \
+    /* out[j] = scale * sum_i M[i, j] */                                            \
+    void fnn_column_sums_##SFX(const REAL *M, ptrdiff_t rows, ptrdiff_t cols,       \
+                               double scale, REAL *out);                            \
+    /* sum of squares of x[0..count), accumulated in double (the L2 term). */       \
+    double fnn_sum_squares_##SFX(const REAL *x, ptrdiff_t count);                   \
+    /* y += alpha * x */                                                            \
+    void fnn_axpy_##SFX(ptrdiff_t count, double alpha, const REAL *x, REAL *y);     \
+    /* dst[i, :] = src[index[i], :] for i < rows: the mini-batch gather. */         \
+    void fnn_gather_rows_##SFX(const REAL *src, const ptrdiff_t *index,             \
+                               ptrdiff_t rows, ptrdiff_t cols, REAL *dst);
+
+FNN_DECLARE_KERNELS(float, f32)
+FNN_DECLARE_KERNELS(double, f64)
+
+/* Fisher-Yates shuffle of order[0..n) driven by a 64-bit generator (NumPy's
+ * bitgen_t next_uint64 and state). fastnn.reference.shuffle_in_place is the
+ * same algorithm, draw for draw. */
+void fnn_shuffle(ptrdiff_t *order, ptrdiff_t n,
+                 uint64_t (*next_uint64)(void *state), void *state);
+
+#endif /* FASTNN_KERNELS_H */

@@ -1,0 +1,208 @@
+/* Generic body of the element-wise kernels. Included once per precision by
+ * fastnn_kernels.c with REAL (float or double) and FNN(name) (adds the suffix)
+ * defined. <tgmath.h> makes exp, log1p, tanh, atan pick the precision of REAL.
+ * No include guard on purpose: this file is meant to be included twice. */
+
+static inline REAL FNN(sigmoid)(REAL z)
+{
+    /* Two branches so exp never overflows: exp of a non-positive number only. */
+    if (z >= 0) {
+        return (REAL)1 / ((REAL)1 + exp(-z));
+    }
+    REAL e = exp(z);
+    return e / ((REAL)1 + e);
+}
+
+/* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+static inline REAL FNN(softplus)(REAL x)
+{
+    return (x > 0 ? x : (REAL)0) + log1p(exp(-fabs(x)));
+}
+
+static inline REAL FNN(activate)(REAL z, int activation, REAL leaky_slope)
+{
+    switch (activation) {
+    case FNN_SIGMOID:    return FNN(sigmoid)(z);
+    case FNN_TANH:       return tanh(z);
+    case FNN_RELU:       return z > 0 ? z : (REAL)0;
+    case FNN_LEAKY_RELU: return z >= 0 ? z : leaky_slope * z;
+    case FNN_ARCTAN:     return atan(z) / (REAL)M_PI + (REAL)0.5;
+    default:             return z; /* FNN_IDENTITY */
+    }
+}
+
+/* g'(z), written with a = g(z) where that is cheaper (SPEC 1 conventions:
+ * relu and leaky relu have slope 1 at z = 0). */
+static inline REAL FNN(derivative)(REAL z, REAL a, int activation, REAL leaky_slope)
+{
+    switch (activation) {
+    case FNN_SIGMOID:    return a * ((REAL)1 - a);
+    case FNN_TANH:       return (REAL)1 - a * a;
+    case FNN_RELU:       return z >= 0 ? (REAL)1 : (REAL)0;
+    case FNN_LEAKY_RELU: return z >= 0 ? (REAL)1 : leaky_slope;
+    case FNN_ARCTAN:     return (REAL)1 / ((REAL)M_PI * ((REAL)1 + z * z));
+    default:             return (REAL)1; /* FNN_IDENTITY */
+    }
+}
+
+static void FNN(softmax_row)(const REAL *z, REAL *a, ptrdiff_t cols)
+{
+    REAL zmax = z[0];
+    for (ptrdiff_t j = 1; j < cols; j++) {
+        if (z[j] > zmax) zmax = z[j];
+    }
+    REAL total = 0;
+    for (ptrdiff_t j = 0; j < cols; j++) {
+        a[j] = exp(z[j] - zmax);
+        total += a[j];
+    }
+    for (ptrdiff_t j = 0; j < cols; j++) {
+        a[j] /= total;
+    }
+}
+
+void FNN(fnn_bias_activation)(REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows,
+                              ptrdiff_t cols, int activation, double leaky_slope)
+{
+    const REAL slope = (REAL)leaky_slope;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        REAL *z = Z + i * cols;
+        REAL *a = A + i * cols;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            z[j] += b[j];
+        }
+        if (activation == FNN_SOFTMAX) {
+            FNN(softmax_row)(z, a, cols);
+        } else {
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                a[j] = FNN(activate)(z[j], activation, slope);
+            }
+        }
+    }
+}
+
+void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
+                                  ptrdiff_t rows, ptrdiff_t cols, int activation,
+                                  double leaky_slope)
+{
+    const REAL slope = (REAL)leaky_slope;
+    const ptrdiff_t count = rows * cols;
+    if (activation == FNN_IDENTITY) {
+        return;
+    }
+    for (ptrdiff_t k = 0; k < count; k++) {
+        delta[k] *= FNN(derivative)(Z[k], A[k], activation, slope);
+    }
+}
+
+void FNN(fnn_output_delta)(REAL *delta, const REAL *Z, const REAL *A, const REAL *Y,
+                           ptrdiff_t rows, ptrdiff_t cols, int loss, int activation,
+                           double leaky_slope)
+{
+    const ptrdiff_t count = rows * cols;
+    for (ptrdiff_t k = 0; k < count; k++) {
+        delta[k] = A[k] - Y[k];
+    }
+    /* log-loss after sigmoid and cross-entropy after softmax: the output
+     * derivative cancels and delta = A - Y (SPEC 2). */
+    if (loss != FNN_SQUARED) {
+        return;
+    }
+    if (activation == FNN_SOFTMAX) {
+        /* Jacobian-vector product of softmax: s * (r - <r, s>) row by row. */
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            REAL *r = delta + i * cols;
+            const REAL *s = A + i * cols;
+            REAL dot = 0;
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                dot += r[j] * s[j];
+            }
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                r[j] = s[j] * (r[j] - dot);
+            }
+        }
+    } else {
+        FNN(fnn_activation_backward)(delta, Z, A, rows, cols, activation, leaky_slope);
+    }
+}
+
+double FNN(fnn_loss_sum)(const REAL *Z, const REAL *A, const REAL *Y, ptrdiff_t rows,
+                         ptrdiff_t cols, int loss)
+{
+    double total = 0.0;
+    const ptrdiff_t count = rows * cols;
+    if (loss == FNN_LOG_LOSS) {
+        /* -[y log a + (1-y) log(1-a)] from the logit: log a = -softplus(-z),
+         * log(1-a) = -softplus(z); finite for saturated units. */
+        for (ptrdiff_t k = 0; k < count; k++) {
+            total += Y[k] * FNN(softplus)(-Z[k]) + ((REAL)1 - Y[k]) * FNN(softplus)(Z[k]);
+        }
+    } else if (loss == FNN_CROSS_ENTROPY) {
+        /* -sum_k y_k (z_k - logsumexp(z)) */
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            const REAL *z = Z + i * cols;
+            const REAL *y = Y + i * cols;
+            REAL zmax = z[0];
+            for (ptrdiff_t j = 1; j < cols; j++) {
+                if (z[j] > zmax) zmax = z[j];
+            }
+            REAL sum_exp = 0;
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                sum_exp += exp(z[j] - zmax);
+            }
+            const REAL log_sum_exp = zmax + log(sum_exp);
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                total -= y[j] * (z[j] - log_sum_exp);
+            }
+        }
+    } else { /* FNN_SQUARED */
+        for (ptrdiff_t k = 0; k < count; k++) {
+            const REAL r = A[k] - Y[k];
+            total += 0.5 * r * r;
+        }
+    }
+    return total;
+}
+
+void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, double scale,
+                          REAL *out)
+{
+    for (ptrdiff_t j = 0; j < cols; j++) {
+        out[j] = 0;
+    }
+    /* Row by row so the inner loop is contiguous and vectorises. */
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const REAL *m = M + i * cols;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            out[j] += m[j];
+        }
+    }
+    for (ptrdiff_t j = 0; j < cols; j++) {
+        out[j] *= (REAL)scale;
+    }
+}
+
+double FNN(fnn_sum_squares)(const REAL *x, ptrdiff_t count)
+{
+    double total = 0.0;
+    for (ptrdiff_t k = 0; k < count; k++) {
+        total += (double)x[k] * (double)x[k];
+    }
+    return total;
+}
+
+void FNN(fnn_axpy)(ptrdiff_t count, double alpha, const REAL *x, REAL *y)
+{
+    const REAL a = (REAL)alpha;
+    for (ptrdiff_t k = 0; k < count; k++) {
+        y[k] += a * x[k];
+    }
+}
+
+void FNN(fnn_gather_rows)(const REAL *src, const ptrdiff_t *index, ptrdiff_t rows,
+                          ptrdiff_t cols, REAL *dst)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        memcpy(dst + i * cols, src + index[i] * cols, (size_t)cols * sizeof(REAL));
+    }
+}

@@ -1,0 +1,1 @@
+"""fastnn: logistic regression, shallow and deep networks trained by compiled code."""

@@ -1,0 +1,101 @@
+# The element-wise kernels of csrc/, behind fused-type dispatchers so Cython
+# code calls one name for float32 and float64.
+from cython cimport floating
+from libc.stdint cimport uint64_t
+
+cdef extern from "fastnn_kernels.h" nogil:
+    enum:
+        FNN_SIGMOID
+        FNN_TANH
+        FNN_RELU
+        FNN_LEAKY_RELU
+        FNN_ARCTAN
+        FNN_IDENTITY
+        FNN_SOFTMAX
+    enum:
+        FNN_LOG_LOSS
+        FNN_CROSS_ENTROPY
+        FNN_SQUARED
+
+    void fnn_bias_activation_f32(float* Z, float* A, const float* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
+    void fnn_bias_activation_f64(double* Z, double* A, const double* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
+    void fnn_activation_backward_f32(float* delta, const float* Z, const float* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
+    void fnn_activation_backward_f64(double* delta, const double* Z, const double* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
+    void fnn_output_delta_f32(float* delta, const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
+    void fnn_output_delta_f64(double* delta, const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
+    double fnn_loss_sum_f32(const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
+    double fnn_loss_sum_f64(const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
+    void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, double scale, float* out)
+    void fnn_column_sums_f64(const double* M, Py_ssize_t rows, Py_ssize_t cols, double scale, double* out)
+    double fnn_sum_squares_f32(const float* x, Py_ssize_t count)
+    double fnn_sum_squares_f64(const double* x, Py_ssize_t count)
+    void fnn_axpy_f32(Py_ssize_t count, double alpha, const float* x, float* y)
+    void fnn_axpy_f64(Py_ssize_t count, double alpha, const double* x, double* y)
+    void fnn_gather_rows_f32(const float* src, const Py_ssize_t* index, Py_ssize_t rows, Py_ssize_t cols, float* dst)
+    void fnn_gather_rows_f64(const double* src, const Py_ssize_t* index, Py_ssize_t rows, Py_ssize_t cols, double* dst)
+
+    void fnn_shuffle(Py_ssize_t* order, Py_ssize_t n, uint64_t (*next_uint64)(void* state) noexcept nogil, void* state)
+
+
+cdef inline void bias_activation(floating* Z, floating* A, const floating* b, Py_ssize_t rows,
+                                 Py_ssize_t cols, int activation, double leaky_slope) noexcept nogil:
+    if floating is float:
+        fnn_bias_activation_f32(Z, A, b, rows, cols, activation, leaky_slope)
+    else:
+        fnn_bias_activation_f64(Z, A, b, rows, cols, activation, leaky_slope)
+
+
+cdef inline void activation_backward(floating* delta, const floating* Z, const floating* A,
+                                     Py_ssize_t rows, Py_ssize_t cols, int activation,
+                                     double leaky_slope) noexcept nogil:
+    if floating is float:
+        fnn_activation_backward_f32(delta, Z, A, rows, cols, activation, leaky_slope)
+    else:
+        fnn_activation_backward_f64(delta, Z, A, rows, cols, activation, leaky_slope)
+
+
+cdef inline void output_delta(floating* delta, const floating* Z, const floating* A,
+                              const floating* Y, Py_ssize_t rows, Py_ssize_t cols, int loss,
+                              int activation, double leaky_slope) noexcept nogil:
+    if floating is float:
+        fnn_output_delta_f32(delta, Z, A, Y, rows, cols, loss, activation, leaky_slope)
+    else:
+        fnn_output_delta_f64(delta, Z, A, Y, rows, cols, loss, activation, leaky_slope)
+
+
+cdef inline double loss_sum(const floating* Z, const floating* A, const floating* Y,
+                            Py_ssize_t rows, Py_ssize_t cols, int loss) noexcept nogil:
+    if floating is float:
+        return fnn_loss_sum_f32(Z, A, Y, rows, cols, loss)
+    else:
+        return fnn_loss_sum_f64(Z, A, Y, rows, cols, loss)
+
+
+cdef inline void column_sums(const floating* M, Py_ssize_t rows, Py_ssize_t cols, double scale,
+                             floating* out) noexcept nogil:
+    if floating is float:
+        fnn_column_sums_f32(M, rows, cols, scale, out)
+    else:
+        fnn_column_sums_f64(M, rows, cols, scale, out)
+
+
+cdef inline double sum_squares(const floating* x, Py_ssize_t count) noexcept nogil:
+    if floating is float:
+        return fnn_sum_squares_f32(x, count)
+    else:
+        return fnn_sum_squares_f64(x, count)
+
+
+cdef inline void axpy(Py_ssize_t count, double alpha, const floating* x, floating* y) noexcept nogil:
+    if floating is float:
+        fnn_axpy_f32(count, alpha, x, y)
+    else:
+        fnn_axpy_f64(count, alpha, x, y)
+
+
+cdef inline void gather_rows(const floating* src, const Py_ssize_t* index, Py_ssize_t rows,
+                             Py_ssize_t cols, floating* dst) noexcept nogil:
+    if floating is float:
+        fnn_gather_rows_f32(src, index, rows, cols, dst)
+    else:
+        fnn_gather_rows_f64(src, index, rows, cols, dst)

@@ -29,9 +29,9 @@ cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
               <double*> A, &lda, &beta, C, &ldc)
 
 
-def gemm_checked(bint trans_a, bint trans_b, floating alpha,
+def gemm_checked(bint trans_a, bint trans_b, double alpha,
                  const floating[:, :] A, const floating[:, :] B,
-                 floating beta, floating[:, :] C):
+                 double beta, floating[:, :] C):
     """Python twin of `gemm` for the tests: C = alpha op(A) op(B) + beta C, in place.
 
     Each matrix needs unit stride along its rows; its row stride becomes the
@@ -58,5 +58,5 @@ def gemm_checked(bint trans_a, bint trans_b, floating alpha,
     cdef int ldb = max(B.shape[1], B.strides[0] // item)
     cdef int ldc = max(C.shape[1], C.strides[0] // item)
     with nogil:
-        gemm(trans_a, trans_b, m, n, k, alpha, &A[0, 0], lda,
-             &B[0, 0], ldb, beta, &C[0, 0], ldc)
+        gemm(trans_a, trans_b, m, n, k, <floating> alpha, &A[0, 0], lda,
+             &B[0, 0], ldb, <floating> beta, &C[0, 0], ldc)

@@ -1,0 +1,155 @@
+"""What every fastnn model shares: validation, set-up and the call into the
+compiled core. A model family only says which layers, activations and loss it
+uses and how its targets become the 2-D matrix Y; `_fit` is the one training
+path for all of them."""
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from fastnn._core import train as core
+from fastnn._init import INIT_SCHEMES, initial_parameters
+from fastnn._random import training_generators
+
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+@contextmanager
+def unchanged_on_failure(estimator):
+    """Run a fit so that, if it raises (bad input, Ctrl-C, anything), the
+    estimator is left exactly as it was: every attribute restored. Fitted
+    arrays are never written in place, so a shallow snapshot is enough."""
+    saved = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        raise
+
+
+class DenseEstimator(BaseEstimator):
+    """Base of every fastnn estimator: a dense stack trained by fastnn._core."""
+
+    _parameter_constraints = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions(set(INIT_SCHEMES)), tuple, list],
+        "cost_every": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [StrOptions(set(_FLOAT_DTYPES)), type, np.dtype, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # -- what a model family defines -------------------------------------
+    def _hidden_layer_sizes(self):
+        """Widths of the hidden layers, () for none."""
+        raise NotImplementedError
+
+    def _hidden_activation(self):
+        """Activation name of the hidden layers (None without hidden layers)."""
+        raise NotImplementedError
+
+    def _output_activation_and_loss(self, n_outputs):
+        raise NotImplementedError
+
+    def _fit_targets(self, y):
+        """(Y, fitted target attributes) from the fit's y: Y is 2-D float."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y):
+        """Y for a y given after fitting (loss_gradient)."""
+        raise NotImplementedError
+
+    # -- the one training path ------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train on X (n_samples, n_features) and targets y; returns self."""
+        with unchanged_on_failure(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
+        dtype = self._requested_dtype()
+        X, y = validate_data(self, X, y, dtype=dtype, order="C")
+        Y, target_attributes = self._fit_targets(y)
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        layer_sizes = (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1])
+        stack = self._stack(layer_sizes, Y.shape[1])
+        init_rng, shuffle_bits = training_generators(self.random_state)
+        coefs, intercepts = initial_parameters(
+            self.init, layer_sizes, self._hidden_activation(), init_rng, X.dtype)
+        params = stack.pack(coefs, intercepts, X.dtype)
+
+        n_samples = X.shape[0]
+        batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
+        # Shuffling a single full batch would change nothing but summation order.
+        shuffle = bool(self.shuffle) and batch_size < n_samples
+        n_iter, costs = core.train(
+            stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
+            batch_size, shuffle, shuffle_bits, int(self.cost_every),
+            self._progress_callback())
+
+        for name, value in target_attributes.items():
+            setattr(self, name, value)
+        self.coefs_, self.intercepts_ = (list(part) for part in stack.unpack(params))
+        self.costs_ = costs
+        self.n_iter_ = int(n_iter)
+        return self
+
+    def _requested_dtype(self):
+        """dtype=None keeps float32 input and makes everything else float64."""
+        if self.dtype is None:
+            return [np.float64, np.float32]
+        dtype = np.dtype(self.dtype)
+        if dtype.name not in _FLOAT_DTYPES:
+            raise ValueError(f"dtype must be float32, float64 or None; got {self.dtype!r}")
+        return dtype
+
+    def _stack(self, layer_sizes, n_outputs):
+        hidden = self._hidden_activation()
+        output, loss = self._output_activation_and_loss(n_outputs)
+        activations = [hidden] * (len(layer_sizes) - 2) + [output]
+        return core.DenseStack(layer_sizes, activations, loss,
+                               float(getattr(self, "leaky_slope", 0.01)), float(self.l2))
+
+    def _progress_callback(self):
+        if not self.verbose:
+            return None
+
+        def report(iteration, cost):
+            print(f"iteration {iteration:>7d}   cost {cost:.8f}", flush=True)
+
+        return report
+
+    # -- using the fitted model ------------------------------------------
+    def _fitted_stack_and_params(self):
+        check_is_fitted(self, "coefs_")
+        layer_sizes = [W.shape[0] for W in self.coefs_] + [self.coefs_[-1].shape[1]]
+        stack = self._stack(layer_sizes, layer_sizes[-1])
+        dtype = self.coefs_[0].dtype
+        return stack, stack.pack(self.coefs_, self.intercepts_, dtype), dtype
+
+    def _output(self, X):
+        """A_L for X: the network's output, computed by the core (no dropout)."""
+        stack, params, dtype = self._fitted_stack_and_params()
+        X = validate_data(self, X, reset=False, dtype=dtype, order="C")
+        return core.predict_output(stack, params, X)
+
+    def loss_gradient(self, X, y):
+        """(cost, coef_grads, intercept_grads) of the current weights on (X, y).
+
+        Computed by the compiled core, without dropout; the cost includes the
+        L2 term. coef_grads[l] has the shape of coefs_[l].
+        """
+        stack, params, dtype = self._fitted_stack_and_params()
+        X, y = validate_data(self, X, y, reset=False, dtype=dtype, order="C")
+        Y = np.ascontiguousarray(self._encode_targets(y), dtype=dtype)
+        cost, grads = core.loss_gradient(stack, params, X, Y)
+        coef_grads, intercept_grads = stack.unpack(grads)
+        return float(cost), list(coef_grads), list(intercept_grads)

@@ -1,0 +1,59 @@
+"""Class labels <-> the output layer: two classes use one sigmoid unit and
+log-loss, more use softmax and cross-entropy (DESIGN: public API contract)."""
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+
+
+class DenseClassifierMixin(ClassifierMixin):
+    """Label encoding, predict and predict_proba for the classifiers."""
+
+    #: Largest number of classes the family handles (None: any).
+    _max_classes = None
+
+    def _output_activation_and_loss(self, n_outputs):
+        if n_outputs == 1:
+            return "sigmoid", "log_loss"
+        return "softmax", "cross_entropy"
+
+    def _fit_targets(self, y):
+        check_classification_targets(y)
+        classes = np.unique(y)
+        name = type(self).__name__
+        if len(classes) < 2:
+            raise ValueError(
+                f"{name} needs at least two classes in y; got only {classes.tolist()}")
+        if self._max_classes is not None and len(classes) > self._max_classes:
+            raise ValueError(
+                f"{name} handles exactly {self._max_classes} classes; y has "
+                f"{len(classes)}: {classes.tolist()[:10]}. Use DeepNetwork for more.")
+        return self._indicator(y, classes), {"classes_": classes}
+
+    def _encode_targets(self, y):
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels not seen in fit: {unseen.tolist()[:10]}; "
+                f"known classes are {self.classes_.tolist()}")
+        return self._indicator(y, self.classes_)
+
+    @staticmethod
+    def _indicator(y, classes):
+        """One column of 0/1 for two classes, one-hot columns for more."""
+        if len(classes) == 2:
+            return (y == classes[1]).astype(np.float64)[:, np.newaxis]
+        return (y[:, np.newaxis] == classes[np.newaxis, :]).astype(np.float64)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), columns in classes_ order."""
+        A = self._output(X)
+        if A.shape[1] == 1:
+            return np.hstack([1 - A, A])
+        return A
+
+    def predict(self, X):
+        """Most probable class; for two classes, classes_[1] where P >= 0.5 (SPEC 4)."""
+        A = self._output(X)
+        if A.shape[1] == 1:
+            return self.classes_[(A[:, 0] >= 0.5).astype(np.intp)]
+        return self.classes_[np.argmax(A, axis=1)]

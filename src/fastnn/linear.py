@@ -1,0 +1,67 @@
+"""Logistic regression: the dense stack with no hidden layer (SPEC 4)."""
+from fastnn._base import DenseEstimator
+from fastnn._classifier import DenseClassifierMixin
+
+
+class LogisticRegression(DenseClassifierMixin, DenseEstimator):
+    """Binary logistic regression trained by (mini-batch) gradient descent in
+    compiled code: one sigmoid unit, log-loss, optional L2.
+
+    Parameters
+    ----------
+    learning_rate : float > 0, default 0.1
+    max_iter : int >= 0, default 1000
+        Iterations = epochs (full passes over the data). 0 sets the model up
+        (classes, initial weights) without training.
+    batch_size : int >= 1 or None, default None
+        None trains on the whole set at each step (batch gradient descent).
+    shuffle : bool, default True
+        Reshuffle the rows before every epoch (mini-batch only).
+    l2 : float >= 0, default 0.0
+        L2 strength lambda; the cost adds l2 / (2 n) * ||W||^2.
+    init : "zeros" (default), "small", "xavier", "he", "auto" or (coefs, intercepts)
+    cost_every : int >= 1, default 100
+        Record the cost every `cost_every` iterations (in `costs_`).
+    dtype : None, "float32" or "float64", default None
+        None keeps float32 input in float32 and uses float64 otherwise.
+    random_state : int, RandomState or None
+        Seeds the shuffling (and random initial weights).
+    verbose : int, default 0
+        > 0 prints each recorded cost as training goes.
+
+    Attributes
+    ----------
+    coefs_ : [array (n_features, 1)]
+    intercepts_ : [array (1,)]
+    costs_ : array, the cost every `cost_every` iterations, before that iteration's updates
+    n_iter_ : int
+    classes_ : array of the two labels; classes_[1] is the positive class
+    n_features_in_ : int
+    """
+
+    _max_classes = 2
+
+    def __init__(self, learning_rate=0.1, max_iter=1000, batch_size=None, shuffle=True,
+                 l2=0.0, init="zeros", cost_every=100, dtype=None, random_state=None,
+                 verbose=0):
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.l2 = l2
+        self.init = init
+        self.cost_every = cost_every
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _hidden_layer_sizes(self):
+        return ()
+
+    def _hidden_activation(self):
+        return None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags

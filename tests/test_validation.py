@@ -1,0 +1,150 @@
+"""Bad input: a clear ValueError/TypeError naming the problem, and a failed
+fit leaves an already-fitted model exactly as it was."""
+import copy
+
+import numpy as np
+import pytest
+
+from fastnn import LogisticRegression
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((40, 3))
+y = (X[:, 0] > 0).astype(int)
+
+
+def with_value(array, index, value):
+    array = array.astype(np.float64)
+    array[index] = value
+    return array
+
+
+BAD_DATA = {
+    "nan in X": (with_value(X, (0, 1), np.nan), y, ValueError, "Input X contains NaN"),
+    "inf in X": (with_value(X, (2, 0), np.inf), y, ValueError, "Input X contains infinity"),
+    "nan in y": (X, with_value(y, 3, np.nan), ValueError, "Input y contains NaN"),
+    "three classes": (X, np.arange(40) % 3, ValueError, "exactly 2 classes"),
+    "one class": (X, np.zeros(40), ValueError, "at least two classes"),
+    "continuous y": (X, np.linspace(0, 1, 40), ValueError, "Unknown label type"),
+    "length mismatch": (X, y[:-1], ValueError, "inconsistent numbers of samples"),
+    "empty X": (np.empty((0, 3)), np.empty(0), ValueError, "0 sample"),
+    "no features": (np.empty((40, 0)), y, ValueError, "0 feature"),
+    "1-D X": (X[:, 0], y, ValueError, "Expected 2D array"),
+    "3-D X": (X[:, :, None], y, ValueError, "dim 3"),
+    "string X": (np.full((40, 3), "a"), y, ValueError, "could not convert string to float"),
+    "complex X": (X + 1j, y, ValueError, "Complex data not supported"),
+    "2-D y": (X, np.c_[y, y], ValueError, "y should be a 1d array"),
+}
+
+BAD_PARAMETERS = {
+    "learning_rate=0": (dict(learning_rate=0), "'learning_rate' parameter"),
+    "learning_rate<0": (dict(learning_rate=-0.1), "'learning_rate' parameter"),
+    "learning_rate str": (dict(learning_rate="fast"), "'learning_rate' parameter"),
+    "batch_size=0": (dict(batch_size=0), "'batch_size' parameter"),
+    "batch_size float": (dict(batch_size=2.5), "'batch_size' parameter"),
+    "max_iter<0": (dict(max_iter=-1), "'max_iter' parameter"),
+    "l2<0": (dict(l2=-1.0), "'l2' parameter"),
+    "cost_every=0": (dict(cost_every=0), "'cost_every' parameter"),
+    "unknown init": (dict(init="bogus"), "'init' parameter"),
+    "integer dtype": (dict(dtype="int32"), "'dtype' parameter"),
+    "shuffle str": (dict(shuffle="yes"), "'shuffle' parameter"),
+    "init wrong shape": (dict(init=([np.zeros((2, 1))], [np.zeros(1)])), "must have shape (3, 1)"),
+    "init wrong count": (dict(init=([], [])), "needs 1 weight matrices"),
+    "init nan": (dict(init=([np.full((3, 1), np.nan)], [np.zeros(1)])), "NaN or infinity"),
+    "init complex": (dict(init=([np.ones((3, 1)) * 1j], [np.zeros(1)])), "real numeric array"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DATA, ids=list(BAD_DATA))
+def test_bad_data_is_refused_with_a_message(case):
+    X_bad, y_bad, error, fragment = BAD_DATA[case]
+    with pytest.raises(error, match=fragment):
+        LogisticRegression(max_iter=5).fit(X_bad, y_bad)
+
+
+@pytest.mark.parametrize("case", BAD_PARAMETERS, ids=list(BAD_PARAMETERS))
+def test_bad_parameters_are_refused_with_a_message(case):
+    params, fragment = BAD_PARAMETERS[case]
+    with pytest.raises((ValueError, TypeError)) as info:
+        LogisticRegression(**{"max_iter": 5, **params}).fit(X, y)
+    assert fragment in str(info.value)
+
+
+def snapshot(model):
+    return copy.deepcopy(vars(model))
+
+
+def assert_same_state(model, saved):
+    state = vars(model)
+    assert state.keys() == saved.keys()
+    for name, value in saved.items():
+        if isinstance(value, list):
+            assert len(state[name]) == len(value)
+            for part, saved_part in zip(state[name], value):
+                np.testing.assert_array_equal(part, saved_part)
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(state[name], value)
+            assert state[name].dtype == value.dtype
+        else:
+            assert state[name] == value, name
+
+
+@pytest.mark.parametrize("case", BAD_DATA, ids=list(BAD_DATA))
+def test_failed_fit_leaves_fitted_model_unchanged(case):
+    # Fitted on other data (5 features, string labels) so that any attribute a
+    # failed fit touched, n_features_in_ and classes_ included, would show.
+    rng = np.random.default_rng(1)
+    X_good = rng.standard_normal((30, 5))
+    y_good = np.where(X_good[:, 1] > 0, "yes", "no")
+    model = LogisticRegression(max_iter=20).fit(X_good, y_good)
+    saved = snapshot(model)
+    X_bad, y_bad, error, _ = BAD_DATA[case]
+    with pytest.raises(error):
+        model.fit(X_bad, y_bad)
+    assert_same_state(model, saved)
+    np.testing.assert_array_equal(model.predict(X_good), LogisticRegression(max_iter=20).fit(X_good, y_good).predict(X_good))
+
+
+def test_failed_fit_with_bad_parameter_leaves_model_unchanged():
+    model = LogisticRegression(max_iter=20).fit(X, y)
+    saved = snapshot(model)
+    model.set_params(init=([np.zeros((3, 2))], [np.zeros(1)]))
+    with pytest.raises(ValueError):
+        model.fit(X, y)
+    saved["init"] = model.init  # the parameter itself was set by the caller
+    assert_same_state(model, saved)
+
+
+def test_prediction_input_is_checked():
+    model = LogisticRegression(max_iter=20).fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features, but LogisticRegression is expecting 3"):
+        model.predict(X[:, :2])
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.predict_proba(with_value(X, (0, 0), np.nan))
+    with pytest.raises(ValueError, match="labels not seen in fit"):
+        model.loss_gradient(X, y + 5)
+
+
+def test_unfitted_model_refuses_to_predict():
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        LogisticRegression().predict(X)
+    with pytest.raises(NotFittedError):
+        LogisticRegression().loss_gradient(X, y)
+
+
+def test_unusual_but_valid_arrays_give_the_canonical_result():
+    """F-ordered, strided, read-only, int and bool X are valid: same result as
+    the C-ordered float64 copy."""
+    X_int = (X * 10).astype(np.int64)
+    canonical = LogisticRegression(max_iter=50).fit(X_int.astype(np.float64), y)
+    read_only = X_int.astype(np.float64)
+    read_only.setflags(write=False)
+    strided = np.repeat(X_int.astype(np.float64), 2, axis=1)[:, ::2]
+    for variant in (X_int, np.asfortranarray(X_int.astype(np.float64)), read_only, strided):
+        model = LogisticRegression(max_iter=50).fit(variant, y)
+        np.testing.assert_array_equal(model.coefs_[0], canonical.coefs_[0])
+        np.testing.assert_array_equal(model.predict_proba(variant), canonical.predict_proba(X_int))
+    bools = X > 0
+    np.testing.assert_array_equal(
+        LogisticRegression(max_iter=50).fit(bools, y).coefs_[0],
+        LogisticRegression(max_iter=50).fit(bools.astype(np.float64), y).coefs_[0])

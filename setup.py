@@ -37,6 +37,7 @@ def core_extension(name, with_csrc=False):
 
 extensions = [
     core_extension("blas"),
+    core_extension("stack"),
     core_extension("dense", with_csrc=True),
     core_extension("train", with_csrc=True),
 ]

@@ -28,15 +28,34 @@ enum fnn_loss {
     FNN_SQUARED = 2        /* any output activation       */
 };
 
+/* Inverted dropout of one layer (SPEC 6): each unit is kept with probability
+ * keep_prob, independently, from a 64-bit generator (NumPy's bitgen_t
+ * next_uint64 and state); kept units are divided by keep_prob. `mask`
+ * (rows * cols bytes, 1 = kept) records the draw for the backward pass. */
+typedef struct {
+    double keep_prob;
+    uint8_t *mask;
+    uint64_t (*next_uint64)(void *state);
+    void *state;
+} fnn_dropout;
+
 #define FNN_DECLARE_KERNELS(REAL, SFX)                                              \
-    /* Z += b (row broadcast), then A = g(Z); softmax is row-wise. */               \
+    /* Z += b (row broadcast), then A = g(Z) (softmax is row-wise), then       \
+     * dropout on A when `dropout` is not NULL: one pass, row by row. */          \
     void fnn_bias_activation_##SFX(REAL *Z, REAL *A, const REAL *b,                \
                                    ptrdiff_t rows, ptrdiff_t cols,                  \
-                                   int activation, double leaky_slope);             \
-    /* delta *= g'(Z) for an element-wise activation. */                            \
+                                   int activation, double leaky_slope,              \
+                                   const fnn_dropout *dropout);                     \
+    /* Dropout alone, in place (the input layer). */                                \
+    void fnn_dropout_apply_##SFX(REAL *A, ptrdiff_t rows, ptrdiff_t cols,           \
+                                 const fnn_dropout *dropout);                       \
+    /* delta *= g'(Z) for an element-wise activation; with a dropout mask          \
+     * (not NULL) also delta *= mask / keep_prob. A is the layer's output as the    \
+     * forward pass left it (after dropout). */                                     \
     void fnn_activation_backward_##SFX(REAL *delta, const REAL *Z, const REAL *A,   \
                                        ptrdiff_t rows, ptrdiff_t cols,              \
-                                       int activation, double leaky_slope);         \
+                                       int activation, double leaky_slope,          \
+                                       const uint8_t *mask, double keep_prob);      \
     /* delta = n * dJ/dZ_L for the output layer (SPEC 2). */                        \
     void fnn_output_delta_##SFX(REAL *delta, const REAL *Z, const REAL *A,          \
                                 const REAL *Y, ptrdiff_t rows, ptrdiff_t cols,      \

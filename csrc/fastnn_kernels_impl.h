@@ -61,8 +61,34 @@ static void FNN(softmax_row)(const REAL *z, REAL *a, ptrdiff_t cols)
     }
 }
 
+/* Dropout on one row of `cols` units. Each 64-bit draw gives two 32-bit
+ * uniforms u; a unit is kept when u < keep_prob * 2^32. */
+static void FNN(dropout_row)(REAL *a, uint8_t *mask, ptrdiff_t cols, const fnn_dropout *dropout)
+{
+    const uint64_t threshold = (uint64_t)(dropout->keep_prob * 4294967296.0);
+    const REAL keep_prob = (REAL)dropout->keep_prob;
+    for (ptrdiff_t j = 0; j < cols; j += 2) {
+        const uint64_t u = dropout->next_uint64(dropout->state);
+        mask[j] = (u & 0xffffffffu) < threshold;
+        if (j + 1 < cols) {
+            mask[j + 1] = (u >> 32) < threshold;
+        }
+    }
+    for (ptrdiff_t j = 0; j < cols; j++) {
+        a[j] = mask[j] ? a[j] / keep_prob : (REAL)0;
+    }
+}
+
+void FNN(fnn_dropout_apply)(REAL *A, ptrdiff_t rows, ptrdiff_t cols, const fnn_dropout *dropout)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        FNN(dropout_row)(A + i * cols, dropout->mask + i * cols, cols, dropout);
+    }
+}
+
 void FNN(fnn_bias_activation)(REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows,
-                              ptrdiff_t cols, int activation, double leaky_slope)
+                              ptrdiff_t cols, int activation, double leaky_slope,
+                              const fnn_dropout *dropout)
 {
     const REAL slope = (REAL)leaky_slope;
     for (ptrdiff_t i = 0; i < rows; i++) {
@@ -78,20 +104,34 @@ void FNN(fnn_bias_activation)(REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows,
                 a[j] = FNN(activate)(z[j], activation, slope);
             }
         }
+        if (dropout != NULL) {
+            /* the row is still in L1: dropping it here costs no extra pass */
+            FNN(dropout_row)(a, dropout->mask + i * cols, cols, dropout);
+        }
     }
 }
 
 void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
                                   ptrdiff_t rows, ptrdiff_t cols, int activation,
-                                  double leaky_slope)
+                                  double leaky_slope, const uint8_t *mask, double keep_prob)
 {
     const REAL slope = (REAL)leaky_slope;
     const ptrdiff_t count = rows * cols;
-    if (activation == FNN_IDENTITY) {
+    if (mask == NULL) {
+        if (activation == FNN_IDENTITY) {
+            return;
+        }
+        for (ptrdiff_t k = 0; k < count; k++) {
+            delta[k] *= FNN(derivative)(Z[k], A[k], activation, slope);
+        }
         return;
     }
+    /* A kept unit holds g(z) / p, so g(z) = A * p for the derivative; a
+     * dropped unit passes no gradient. */
+    const REAL p = (REAL)keep_prob;
     for (ptrdiff_t k = 0; k < count; k++) {
-        delta[k] *= FNN(derivative)(Z[k], A[k], activation, slope);
+        delta[k] = mask[k] ? delta[k] / p * FNN(derivative)(Z[k], A[k] * p, activation, slope)
+                           : (REAL)0;
     }
 }
 
@@ -122,7 +162,8 @@ void FNN(fnn_output_delta)(REAL *delta, const REAL *Z, const REAL *A, const REAL
             }
         }
     } else {
-        FNN(fnn_activation_backward)(delta, Z, A, rows, cols, activation, leaky_slope);
+        FNN(fnn_activation_backward)(delta, Z, A, rows, cols, activation, leaky_slope,
+                                      NULL, 1.0);
     }
 }
 

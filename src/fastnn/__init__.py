@@ -1,5 +1,7 @@
 """fastnn: logistic regression, shallow and deep networks trained by compiled code."""
 from fastnn.linear import LogisticRegression
+from fastnn.network import DeepNetwork, ShallowNetwork
+from fastnn.regressor import DeepRegressor
 
-__all__ = ["LogisticRegression"]
+__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor"]
 __version__ = "0.1.0"

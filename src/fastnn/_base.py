@@ -11,10 +11,20 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastnn._core import train as core
+from fastnn._core.stack import DenseStack
 from fastnn._init import INIT_SCHEMES, initial_parameters
 from fastnn._random import training_generators
 
 _FLOAT_DTYPES = ("float32", "float64")
+
+
+def store_parameters(estimator, init_arguments):
+    """The whole body of every estimator's __init__: keep each argument as the
+    attribute of the same name, untouched (scikit-learn's protocol; checks
+    happen in fit)."""
+    for name, value in init_arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 @contextmanager
@@ -33,6 +43,10 @@ def unchanged_on_failure(estimator):
 
 class DenseEstimator(BaseEstimator):
     """Base of every fastnn estimator: a dense stack trained by fastnn._core."""
+
+    # Tests set this on an instance to get the dropout masks of the first
+    # steps back (as `_recorded_dropout_masks`) and replay them in the reference.
+    _record_dropout_steps = 0
 
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -59,6 +73,14 @@ class DenseEstimator(BaseEstimator):
     def _output_activation_and_loss(self, n_outputs):
         raise NotImplementedError
 
+    def _validate_targets_kwargs(self):
+        """Extra arguments for scikit-learn's check of y (regressors: 2-D, numeric)."""
+        return {}
+
+    def _keep_probs(self, n_layers):
+        """Keep probability of the input of each layer (index 0: the data)."""
+        return np.ones(n_layers)
+
     def _fit_targets(self, y):
         """(Y, fitted target attributes) from the fit's y: Y is 2-D float."""
         raise NotImplementedError
@@ -76,12 +98,12 @@ class DenseEstimator(BaseEstimator):
 
     def _fit(self, X, y):
         dtype = self._requested_dtype()
-        X, y = validate_data(self, X, y, dtype=dtype, order="C")
+        X, y = validate_data(self, X, y, dtype=dtype, order="C", **self._validate_targets_kwargs())
         Y, target_attributes = self._fit_targets(y)
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
         layer_sizes = (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1])
-        stack = self._stack(layer_sizes, Y.shape[1])
-        init_rng, shuffle_bits = training_generators(self.random_state)
+        stack = self._stack(layer_sizes, Y.shape[1], self._keep_probs(len(layer_sizes) - 1))
+        init_rng, shuffle_bits, dropout_bits = training_generators(self.random_state)
         coefs, intercepts = initial_parameters(
             self.init, layer_sizes, self._hidden_activation(), init_rng, X.dtype)
         params = stack.pack(coefs, intercepts, X.dtype)
@@ -90,10 +112,13 @@ class DenseEstimator(BaseEstimator):
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         # Shuffling a single full batch would change nothing but summation order.
         shuffle = bool(self.shuffle) and batch_size < n_samples
-        n_iter, costs = core.train(
+        n_iter, costs, masks = core.train(
             stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
-            batch_size, shuffle, shuffle_bits, int(self.cost_every),
-            self._progress_callback())
+            batch_size, shuffle, int(self.cost_every), shuffle_bits, dropout_bits,
+            self._progress_callback(), self._record_dropout_steps)
+        if self._record_dropout_steps:
+            # For tests: the masks the core drew, in fastnn.reference's format.
+            self._recorded_dropout_masks = masks
 
         for name, value in target_attributes.items():
             setattr(self, name, value)
@@ -111,12 +136,12 @@ class DenseEstimator(BaseEstimator):
             raise ValueError(f"dtype must be float32, float64 or None; got {self.dtype!r}")
         return dtype
 
-    def _stack(self, layer_sizes, n_outputs):
+    def _stack(self, layer_sizes, n_outputs, keep_probs=None):
         hidden = self._hidden_activation()
         output, loss = self._output_activation_and_loss(n_outputs)
         activations = [hidden] * (len(layer_sizes) - 2) + [output]
-        return core.DenseStack(layer_sizes, activations, loss,
-                               float(getattr(self, "leaky_slope", 0.01)), float(self.l2))
+        return DenseStack(layer_sizes, activations, loss,
+                          float(getattr(self, "leaky_slope", 0.01)), float(self.l2), keep_probs)
 
     def _progress_callback(self):
         if not self.verbose:
@@ -141,6 +166,12 @@ class DenseEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=dtype, order="C")
         return core.predict_output(stack, params, X)
 
+    def _validated_data_and_targets(self, X, y, dtype):
+        """(X, Y) checked against the fitted model, C-ordered, of `dtype`."""
+        X, y = validate_data(self, X, y, reset=False, dtype=dtype, order="C",
+                             **self._validate_targets_kwargs())
+        return X, np.ascontiguousarray(self._encode_targets(y), dtype=dtype)
+
     def loss_gradient(self, X, y):
         """(cost, coef_grads, intercept_grads) of the current weights on (X, y).
 
@@ -148,8 +179,7 @@ class DenseEstimator(BaseEstimator):
         L2 term. coef_grads[l] has the shape of coefs_[l].
         """
         stack, params, dtype = self._fitted_stack_and_params()
-        X, y = validate_data(self, X, y, reset=False, dtype=dtype, order="C")
-        Y = np.ascontiguousarray(self._encode_targets(y), dtype=dtype)
+        X, Y = self._validated_data_and_targets(X, y, dtype)
         cost, grads = core.loss_gradient(stack, params, X, Y)
         coef_grads, intercept_grads = stack.unpack(grads)
         return float(cost), list(coef_grads), list(intercept_grads)

@@ -5,13 +5,15 @@ from sklearn.utils import check_random_state
 
 
 def training_generators(random_state):
-    """(Generator for the initial weights, PCG64 bit generator for shuffling).
+    """(Generator for the initial weights, PCG64 bit generator for shuffling,
+    PCG64 bit generator for dropout masks).
 
-    An int `random_state` fixes both streams; a RandomState instance is
-    advanced once; None draws fresh entropy. The two streams are independent
-    children of one SeedSequence, so changing `shuffle` never changes the
-    initial weights.
+    An int `random_state` fixes all three streams; a RandomState instance is
+    advanced once; None draws fresh entropy. The streams are independent
+    children of one SeedSequence, so turning shuffling or dropout on or off
+    never changes the initial weights or the other stream.
     """
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    init_seed, shuffle_seed = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(init_seed), np.random.PCG64(shuffle_seed)
+    init_seed, shuffle_seed, dropout_seed = np.random.SeedSequence(seed).spawn(3)
+    return (np.random.default_rng(init_seed), np.random.PCG64(shuffle_seed),
+            np.random.PCG64(dropout_seed))

@@ -1,5 +1,5 @@
 """Logistic regression: the dense stack with no hidden layer (SPEC 4)."""
-from fastnn._base import DenseEstimator
+from fastnn._base import DenseEstimator, store_parameters
 from fastnn._classifier import DenseClassifierMixin
 
 
@@ -44,16 +44,7 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     def __init__(self, learning_rate=0.1, max_iter=1000, batch_size=None, shuffle=True,
                  l2=0.0, init="zeros", cost_every=100, dtype=None, random_state=None,
                  verbose=0):
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.l2 = l2
-        self.init = init
-        self.cost_every = cost_every
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
+        store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):
         return ()

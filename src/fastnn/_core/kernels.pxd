@@ -1,9 +1,15 @@
 # The element-wise kernels of csrc/, behind fused-type dispatchers so Cython
 # code calls one name for float32 and float64.
 from cython cimport floating
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint8_t, uint64_t
 
 cdef extern from "fastnn_kernels.h" nogil:
+    ctypedef struct fnn_dropout:
+        double keep_prob
+        uint8_t* mask
+        uint64_t (*next_uint64)(void* state) noexcept nogil
+        void* state
+
     enum:
         FNN_SIGMOID
         FNN_TANH
@@ -17,10 +23,12 @@ cdef extern from "fastnn_kernels.h" nogil:
         FNN_CROSS_ENTROPY
         FNN_SQUARED
 
-    void fnn_bias_activation_f32(float* Z, float* A, const float* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
-    void fnn_bias_activation_f64(double* Z, double* A, const double* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
-    void fnn_activation_backward_f32(float* delta, const float* Z, const float* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
-    void fnn_activation_backward_f64(double* delta, const double* Z, const double* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope)
+    void fnn_bias_activation_f32(float* Z, float* A, const float* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const fnn_dropout* dropout)
+    void fnn_bias_activation_f64(double* Z, double* A, const double* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const fnn_dropout* dropout)
+    void fnn_dropout_apply_f32(float* A, Py_ssize_t rows, Py_ssize_t cols, const fnn_dropout* dropout)
+    void fnn_dropout_apply_f64(double* A, Py_ssize_t rows, Py_ssize_t cols, const fnn_dropout* dropout)
+    void fnn_activation_backward_f32(float* delta, const float* Z, const float* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const uint8_t* mask, double keep_prob)
+    void fnn_activation_backward_f64(double* delta, const double* Z, const double* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const uint8_t* mask, double keep_prob)
     void fnn_output_delta_f32(float* delta, const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
     void fnn_output_delta_f64(double* delta, const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
     double fnn_loss_sum_f32(const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
@@ -38,20 +46,30 @@ cdef extern from "fastnn_kernels.h" nogil:
 
 
 cdef inline void bias_activation(floating* Z, floating* A, const floating* b, Py_ssize_t rows,
-                                 Py_ssize_t cols, int activation, double leaky_slope) noexcept nogil:
+                                 Py_ssize_t cols, int activation, double leaky_slope,
+                                 const fnn_dropout* dropout) noexcept nogil:
     if floating is float:
-        fnn_bias_activation_f32(Z, A, b, rows, cols, activation, leaky_slope)
+        fnn_bias_activation_f32(Z, A, b, rows, cols, activation, leaky_slope, dropout)
     else:
-        fnn_bias_activation_f64(Z, A, b, rows, cols, activation, leaky_slope)
+        fnn_bias_activation_f64(Z, A, b, rows, cols, activation, leaky_slope, dropout)
+
+
+cdef inline void dropout_apply(floating* A, Py_ssize_t rows, Py_ssize_t cols,
+                               const fnn_dropout* dropout) noexcept nogil:
+    if floating is float:
+        fnn_dropout_apply_f32(A, rows, cols, dropout)
+    else:
+        fnn_dropout_apply_f64(A, rows, cols, dropout)
 
 
 cdef inline void activation_backward(floating* delta, const floating* Z, const floating* A,
                                      Py_ssize_t rows, Py_ssize_t cols, int activation,
-                                     double leaky_slope) noexcept nogil:
+                                     double leaky_slope, const uint8_t* mask,
+                                     double keep_prob) noexcept nogil:
     if floating is float:
-        fnn_activation_backward_f32(delta, Z, A, rows, cols, activation, leaky_slope)
+        fnn_activation_backward_f32(delta, Z, A, rows, cols, activation, leaky_slope, mask, keep_prob)
     else:
-        fnn_activation_backward_f64(delta, Z, A, rows, cols, activation, leaky_slope)
+        fnn_activation_backward_f64(delta, Z, A, rows, cols, activation, leaky_slope, mask, keep_prob)
 
 
 cdef inline void output_delta(floating* delta, const floating* Z, const floating* A,

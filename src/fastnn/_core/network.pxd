@@ -12,6 +12,8 @@ cdef struct Network:
     const Py_ssize_t* intercept_offsets  # b_l (sizes[l+1],) at params + intercept_offsets[l]
     const Py_ssize_t* unit_offsets       # Z_l, A_l at Z + capacity * unit_offsets[l]
     const int* activations               # activation code of each layer (last = output)
+    const double* keep_probs             # dropout keep probability of the INPUT of each layer
+                                         # (keep_probs[0]: the data; never the output layer)
     int loss                             # loss code (csrc/fastnn_kernels.h)
     double leaky_slope
     double l2

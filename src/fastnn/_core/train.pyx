@@ -1,119 +1,31 @@
 # cython: language_level=3
 """The compiled training loop and the Python entry points of the core.
 
-`DenseStack` describes a network; `train`, `loss_gradient` and
-`predict_output` run it on float32 or float64 data. Every buffer is allocated
-here, once per call, before the GIL is released; the epoch loop allocates
-nothing and takes the GIL back only at epoch boundaries (Ctrl-C, callback).
+`train`, `loss_gradient` and `predict_output` run a `DenseStack` on float32
+or float64 data. Every buffer is allocated here, once per call, before the
+GIL is released; the epoch loop allocates nothing and takes the GIL back only
+at epoch boundaries (Ctrl-C, callback).
 """
 from cython cimport floating
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint8_t
+from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 
 import numpy as np
 
 from fastnn._core.network cimport Network
+from fastnn._core.stack cimport DenseStack
 from fastnn._core.dense cimport forward, backward, batch_cost_sum
-from fastnn._core.kernels cimport gather_rows, fnn_shuffle
+from fastnn._core.kernels cimport fnn_dropout, fnn_shuffle, gather_rows, dropout_apply
 
 
 cdef enum:
     # Largest number of rows predict_output pushes through the network at
     # once: bounds the activation buffers for large inputs.
     PREDICT_CHUNK = 4096
-
-ACTIVATION_CODES = {
-    "sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3,
-    "arctan": 4, "identity": 5, "softmax": 6,
-}
-LOSS_CODES = {"log_loss": 0, "cross_entropy": 1, "squared": 2}
-
-
-cdef class DenseStack:
-    """Layer sizes, activations, loss and L2 strength of a dense network, held
-    as the C arrays the compiled passes read (see network.pxd).
-
-    The parameter vector is flat: W_0 (row-major), b_0, W_1, b_1, ...
-    """
-    cdef Network net
-    cdef readonly object layer_sizes
-    cdef readonly Py_ssize_t n_features
-    cdef readonly Py_ssize_t n_outputs
-    cdef readonly Py_ssize_t n_params
-    cdef readonly Py_ssize_t max_width
-    cdef readonly Py_ssize_t total_units
-    cdef object coef_offsets, intercept_offsets, unit_offsets, activation_codes
-
-    def __cinit__(self, layer_sizes, activations, str loss, double leaky_slope=0.01,
-                  double l2=0.0):
-        sizes = np.ascontiguousarray(layer_sizes, dtype=np.intp)
-        cdef Py_ssize_t n_layers = sizes.shape[0] - 1
-        if n_layers < 1 or sizes.min() < 1:
-            raise ValueError("a network needs at least one layer and every width >= 1")
-        if len(activations) != n_layers:
-            raise ValueError("one activation per layer is required")
-        codes = np.array([ACTIVATION_CODES[name] for name in activations], dtype=np.intc)
-        weights = sizes[:n_layers] * sizes[1:]
-        ends = np.cumsum(weights + sizes[1:])
-        self.intercept_offsets = np.ascontiguousarray(ends - sizes[1:], dtype=np.intp)
-        self.coef_offsets = np.ascontiguousarray(self.intercept_offsets - weights, dtype=np.intp)
-        self.unit_offsets = np.ascontiguousarray(np.cumsum(sizes[1:]) - sizes[1:], dtype=np.intp)
-        self.activation_codes = codes
-        self.layer_sizes = sizes
-        self.n_features = sizes[0]
-        self.n_outputs = sizes[n_layers]
-        self.n_params = int(ends[n_layers - 1])
-        self.max_width = int(sizes[1:].max())
-        self.total_units = int(sizes[1:].sum())
-
-        cdef Py_ssize_t[::1] sizes_view = sizes
-        cdef Py_ssize_t[::1] coef_view = self.coef_offsets
-        cdef Py_ssize_t[::1] intercept_view = self.intercept_offsets
-        cdef Py_ssize_t[::1] unit_view = self.unit_offsets
-        cdef int[::1] code_view = codes
-        self.net.n_layers = n_layers
-        self.net.sizes = &sizes_view[0]
-        self.net.coef_offsets = &coef_view[0]
-        self.net.intercept_offsets = &intercept_view[0]
-        self.net.unit_offsets = &unit_view[0]
-        self.net.activations = &code_view[0]
-        self.net.loss = LOSS_CODES[loss]
-        self.net.leaky_slope = leaky_slope
-        self.net.l2 = l2
-        self.net.capacity = 0
-
-    def unpack(self, params):
-        """Views (coefs, intercepts) into the flat parameter vector."""
-        coefs, intercepts = [], []
-        sizes = self.layer_sizes
-        for l in range(self.net.n_layers):
-            start = self.coef_offsets[l]
-            coefs.append(params[start:start + sizes[l] * sizes[l + 1]].reshape(sizes[l], sizes[l + 1]))
-            start = self.intercept_offsets[l]
-            intercepts.append(params[start:start + sizes[l + 1]])
-        return coefs, intercepts
-
-    def pack(self, coefs, intercepts, dtype):
-        """The flat parameter vector of (coefs, intercepts), a new array."""
-        params = np.empty(self.n_params, dtype=dtype)
-        coef_views, intercept_views = self.unpack(params)
-        for view, value in zip(coef_views + intercept_views, list(coefs) + list(intercepts)):
-            view[...] = value
-        return params
-
-    cdef Network with_capacity(self, Py_ssize_t capacity):
-        """A copy of the network description for buffers of `capacity` rows
-        (a copy, so concurrent calls on one stack never share state)."""
-        cdef Network net = self.net
-        net.capacity = capacity
-        return net
-
-
-cdef inline floating* data_or_null(floating[::1] buffer) noexcept:
-    return &buffer[0] if buffer.shape[0] > 0 else NULL
 
 
 cdef struct Schedule:
@@ -125,6 +37,102 @@ cdef struct Schedule:
     double learning_rate
 
 
+cdef struct Workspace:
+    # Buffers of `capacity` rows, float or double as the data (void* because
+    # a struct cannot be fused); allocated by `Buffers`.
+    void* Z
+    void* A
+    void* delta
+    void* delta_spare
+    void* grads
+    void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
+    void* Y_batch             # gathered targets; NULL without shuffling
+    Py_ssize_t* order         # row order, reshuffled in place every epoch
+    bitgen_t* shuffle_bits
+    uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
+    uint8_t* input_mask       # input-layer dropout mask; NULL: the data is never dropped
+    fnn_dropout dropout_bits  # the dropout stream (next_uint64, state)
+    uint8_t* mask_record      # masks of the first record_steps steps (tests replay them)
+    Py_ssize_t record_steps
+    Py_ssize_t record_stride  # bytes per recorded step
+
+
+cdef class Buffers:
+    """Owns the NumPy arrays behind a Workspace for one training call."""
+    cdef Workspace ws
+    cdef list arrays
+    cdef object mask_record
+
+    def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
+                  bint shuffle, shuffle_bit_generator, dropout_bit_generator,
+                  Py_ssize_t record_steps):
+        self.arrays = []
+        n_features, n_outputs = stack.n_features, stack.n_outputs
+        input_dropout = stack.keep_probs[0] < 1
+        self.ws.Z = self.floats(capacity * stack.total_units, dtype)
+        self.ws.A = self.floats(capacity * stack.total_units, dtype)
+        self.ws.delta = self.floats(capacity * stack.max_width, dtype)
+        self.ws.delta_spare = self.floats(capacity * stack.max_width, dtype)
+        self.ws.grads = self.floats(stack.n_params, dtype)
+        self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
+        self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
+        self.ws.order = <Py_ssize_t*> self.pointer(np.arange(n_samples, dtype=np.intp))
+        self.ws.shuffle_bits = bit_generator_pointer(shuffle_bit_generator) if shuffle else NULL
+        self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
+        self.ws.input_mask = <uint8_t*> self.bytes(capacity * n_features if input_dropout else 0)
+        cdef bitgen_t* dropout_bits = NULL
+        if stack.has_dropout:
+            dropout_bits = bit_generator_pointer(dropout_bit_generator)
+            self.ws.dropout_bits.next_uint64 = dropout_bits.next_uint64
+            self.ws.dropout_bits.state = dropout_bits.state
+        self.ws.record_stride = capacity * (n_features + stack.total_units) if stack.has_dropout else 0
+        self.ws.record_steps = record_steps if stack.has_dropout else 0
+        self.ws.mask_record = <uint8_t*> self.bytes(self.ws.record_steps * self.ws.record_stride)
+        self.mask_record = self.arrays[len(self.arrays) - 1]
+
+    cdef void* floats(self, Py_ssize_t count, dtype):
+        return self.pointer(np.zeros(count, dtype=dtype))
+
+    cdef void* bytes(self, Py_ssize_t count):
+        return self.pointer(np.zeros(count, dtype=np.uint8))
+
+    cdef void* pointer(self, array):
+        """Keep `array` alive with the workspace; NULL for an empty one."""
+        self.arrays.append(array)
+        if array.size == 0:
+            return NULL
+        return <void*> <Py_ssize_t> array.ctypes.data
+
+    def recorded_masks(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples,
+                       Py_ssize_t steps_done):
+        """The recorded masks as the reference takes them: per step, one entry
+        per layer input (0 = the data), a (rows, units) 0/1 array or None."""
+        if self.ws.record_steps == 0:
+            return []
+        record = self.mask_record.reshape(self.ws.record_steps, self.ws.record_stride)
+        n_features = stack.n_features
+        sizes = stack.layer_sizes
+        batches_per_epoch = -(-n_samples // capacity)
+        last_rows = n_samples - capacity * (batches_per_epoch - 1)
+        steps = []
+        for step in range(min(self.ws.record_steps, steps_done)):
+            rows = last_rows if step % batches_per_epoch == batches_per_epoch - 1 else capacity
+            masks = [record[step, :rows * n_features].reshape(rows, n_features).copy()
+                     if stack.keep_probs[0] < 1 else None]
+            for l in range(1, len(sizes) - 1):
+                if stack.keep_probs[l] < 1:
+                    start = capacity * (n_features + stack.unit_offsets[l - 1])
+                    masks.append(record[step, start:start + rows * sizes[l]].reshape(rows, sizes[l]).copy())
+                else:
+                    masks.append(None)
+            steps.append(masks)
+        return steps
+
+
+cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
+    return <bitgen_t*> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
+
+
 cdef bint end_of_epoch(PyObject* callback, Py_ssize_t epoch, double cost, bint record) except -1 with gil:
     """The loop's one visit to Python: let Ctrl-C through, report a recorded
     cost. True means the callback asked to stop."""
@@ -134,21 +142,54 @@ cdef bint end_of_epoch(PyObject* callback, Py_ssize_t epoch, double cost, bint r
     return False
 
 
-cdef int run_epochs(const Network* net, const Schedule* schedule,
-                    floating* params, floating* grads,
-                    const floating* X, const floating* Y,
-                    floating* X_batch, floating* Y_batch, Py_ssize_t* order, bitgen_t* bitgen,
-                    floating* Z, floating* A, floating* delta, floating* delta_spare,
+cdef void train_step(const Network* net, Workspace* ws, floating* params,
+                     const floating* X_rows, const floating* Y_rows, Py_ssize_t rows,
+                     double learning_rate, bint record, double* cost_sum,
+                     Py_ssize_t step) noexcept nogil:
+    """One mini-batch: forward (with dropout), cost if recorded, backward and
+    the gradient-descent step."""
+    cdef floating* Z = <floating*> ws.Z
+    cdef floating* A = <floating*> ws.A
+    cdef floating* X_batch = <floating*> ws.X_batch
+    cdef Py_ssize_t n_features = net.sizes[0]
+    cdef fnn_dropout input_dropout
+    if record and ws.masks != NULL:
+        # The recorded cost is the network's, not one thinned copy's: an extra
+        # forward pass without dropout, on recording epochs only.
+        forward(net, params, X_rows, rows, Z, A, <uint8_t*> NULL, <fnn_dropout*> NULL)
+        cost_sum[0] += batch_cost_sum(net, params, Y_rows, rows, Z, A)
+    if ws.input_mask != NULL:
+        if X_rows != X_batch:
+            memcpy(X_batch, X_rows, rows * n_features * sizeof(floating))
+        input_dropout = ws.dropout_bits
+        input_dropout.keep_prob = net.keep_probs[0]
+        input_dropout.mask = ws.input_mask
+        dropout_apply(X_batch, rows, n_features, &input_dropout)
+        X_rows = X_batch
+    forward(net, params, X_rows, rows, Z, A, ws.masks, &ws.dropout_bits)
+    if record and ws.masks == NULL:
+        cost_sum[0] += batch_cost_sum(net, params, Y_rows, rows, Z, A)
+    if step < ws.record_steps:
+        if ws.input_mask != NULL:
+            memcpy(ws.mask_record + step * ws.record_stride, ws.input_mask, rows * n_features)
+        memcpy(ws.mask_record + step * ws.record_stride + net.capacity * n_features, ws.masks,
+               ws.record_stride - net.capacity * n_features)
+    backward(net, params, <floating*> ws.grads, X_rows, Y_rows, rows, Z, A, ws.masks,
+             <floating*> ws.delta, <floating*> ws.delta_spare, learning_rate)
+
+
+cdef int run_epochs(const Network* net, const Schedule* schedule, Workspace* ws,
+                    floating* params, const floating* X, const floating* Y,
                     double* costs, PyObject* callback, Py_ssize_t* n_iter) except -1 nogil:
     """Mini-batch gradient descent (SPEC 8) for schedule.max_iter epochs.
 
     The recorded cost of an epoch is the size-weighted mean of its batch costs,
-    each taken on the forward pass that precedes that batch's step.
+    each taken (without dropout) just before that batch's step.
     """
     cdef Py_ssize_t n = schedule.n_samples
     cdef Py_ssize_t n_features = net.sizes[0]
     cdef Py_ssize_t n_outputs = net.sizes[net.n_layers]
-    cdef Py_ssize_t epoch, start, rows, n_recorded = 0
+    cdef Py_ssize_t epoch, start, rows, step = 0, n_recorded = 0
     cdef bint record
     cdef double cost_sum
     cdef const floating* X_rows
@@ -156,27 +197,25 @@ cdef int run_epochs(const Network* net, const Schedule* schedule,
 
     for epoch in range(schedule.max_iter):
         if schedule.shuffle:
-            fnn_shuffle(order, n, bitgen.next_uint64, bitgen.state)
+            fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
         record = epoch % schedule.cost_every == 0
         cost_sum = 0.0
         start = 0
         while start < n:
             rows = min(schedule.batch_size, n - start)
             if schedule.shuffle:
-                gather_rows(X, order + start, rows, n_features, X_batch)
-                gather_rows(Y, order + start, rows, n_outputs, Y_batch)
-                X_rows = X_batch
-                Y_rows = Y_batch
+                gather_rows(X, ws.order + start, rows, n_features, <floating*> ws.X_batch)
+                gather_rows(Y, ws.order + start, rows, n_outputs, <floating*> ws.Y_batch)
+                X_rows = <floating*> ws.X_batch
+                Y_rows = <floating*> ws.Y_batch
             else:
                 # Unshuffled batches are consecutive rows: read them in place.
                 X_rows = X + start * n_features
                 Y_rows = Y + start * n_outputs
-            forward(net, params, X_rows, rows, Z, A)
-            if record:
-                cost_sum += batch_cost_sum(net, params, Y_rows, rows, Z, A)
-            backward(net, params, grads, X_rows, Y_rows, rows, Z, A,
-                     delta, delta_spare, schedule.learning_rate)
+            train_step(net, ws, params, X_rows, Y_rows, rows, schedule.learning_rate,
+                       record, &cost_sum, step)
             start += rows
+            step += 1
         n_iter[0] = epoch + 1
         if record:
             costs[n_recorded] = cost_sum / n
@@ -188,14 +227,16 @@ cdef int run_epochs(const Network* net, const Schedule* schedule,
 
 def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
           const floating[:, ::1] Y, double learning_rate, Py_ssize_t max_iter,
-          Py_ssize_t batch_size, bint shuffle, bit_generator, Py_ssize_t cost_every,
-          callback=None):
+          Py_ssize_t batch_size, bint shuffle, Py_ssize_t cost_every,
+          shuffle_bit_generator=None, dropout_bit_generator=None, callback=None,
+          Py_ssize_t record_steps=0):
     """Train in place: `params` (flat, see DenseStack) is updated step by step.
 
-    batch_size >= n is full-batch descent. `bit_generator` (a NumPy
-    BitGenerator, used only when shuffling) drives the per-epoch Fisher-Yates
-    shuffle. `callback(epoch, cost)` runs with the GIL at every recorded cost
-    and stops training by returning True. Returns (n_iter, costs).
+    batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
+    per-epoch Fisher-Yates shuffle and the dropout masks. `callback(epoch,
+    cost)` runs with the GIL at every recorded cost and stops training by
+    returning True. record_steps > 0 keeps the dropout masks of the first
+    steps. Returns (n_iter, costs, recorded_masks).
     """
     cdef Py_ssize_t n = X.shape[0]
     if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
@@ -205,9 +246,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     if n < 1 or learning_rate <= 0 or max_iter < 0 or batch_size < 1 or cost_every < 1:
         raise ValueError("train needs n >= 1, learning_rate > 0, max_iter >= 0, "
                          "batch_size >= 1 and cost_every >= 1")
-    cdef bitgen_t* bitgen = NULL
-    if shuffle:
-        bitgen = <bitgen_t*> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
+    if (shuffle and shuffle_bit_generator is None) or (stack.has_dropout and dropout_bit_generator is None):
+        raise ValueError("shuffling and dropout need their bit generators")
 
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t capacity = min(batch_size, n)
@@ -219,32 +259,21 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     schedule.shuffle = shuffle
     schedule.learning_rate = learning_rate
     cdef Network net = stack.with_capacity(capacity)
-
-    cdef floating[::1] grads = np.zeros(stack.n_params, dtype=dtype)
-    cdef floating[::1] Z = np.empty(capacity * stack.total_units, dtype=dtype)
-    cdef floating[::1] A = np.empty(capacity * stack.total_units, dtype=dtype)
-    cdef floating[::1] delta = np.empty(capacity * stack.max_width, dtype=dtype)
-    cdef floating[::1] delta_spare = np.empty(capacity * stack.max_width, dtype=dtype)
-    cdef Py_ssize_t batch_rows = capacity if shuffle else 0
-    cdef floating[::1] X_batch = np.empty(batch_rows * X.shape[1], dtype=dtype)
-    cdef floating[::1] Y_batch = np.empty(batch_rows * Y.shape[1], dtype=dtype)
-    cdef Py_ssize_t[::1] order = np.arange(n, dtype=np.intp)
+    cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
+                                   dropout_bit_generator, record_steps)
     n_records = (max_iter + cost_every - 1) // cost_every
     costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
     cdef double[::1] costs = costs_array
     cdef Py_ssize_t n_iter = 0
     cdef PyObject* callback_ptr = NULL if callback is None else <PyObject*> callback
-    cdef floating* X_batch_ptr = data_or_null(X_batch)
-    cdef floating* Y_batch_ptr = data_or_null(Y_batch)
 
     if max_iter > 0:
         with nogil:
-            run_epochs(&net, &schedule, &params[0], &grads[0], &X[0, 0], &Y[0, 0],
-                       X_batch_ptr, Y_batch_ptr, &order[0], bitgen,
-                       &Z[0], &A[0], &delta[0], &delta_spare[0],
+            run_epochs(&net, &schedule, &buffers.ws, &params[0], &X[0, 0], &Y[0, 0],
                        &costs[0], callback_ptr, &n_iter)
     n_recorded = (n_iter + cost_every - 1) // cost_every
-    return n_iter, costs_array[:n_recorded].copy()
+    masks = buffers.recorded_masks(stack, capacity, n, n_iter * (-(-n // capacity)))
+    return n_iter, costs_array[:n_recorded].copy(), masks
 
 
 def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
@@ -265,11 +294,11 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
     cdef floating[::1] delta_spare = np.empty(n * stack.max_width, dtype=dtype)
     cdef double cost_sum
     with nogil:
-        forward(&net, &params[0], &X[0, 0], n, &Z[0], &A[0])
+        forward(&net, &params[0], &X[0, 0], n, &Z[0], &A[0], <uint8_t*> NULL, <fnn_dropout*> NULL)
         cost_sum = batch_cost_sum(&net, &params[0], &Y[0, 0], n, &Z[0], &A[0])
         # learning_rate 0: gradients only; params are not written.
         backward(&net, <floating*> &params[0], &grads[0], &X[0, 0], &Y[0, 0], n,
-                 &Z[0], &A[0], &delta[0], &delta_spare[0], 0.0)
+                 &Z[0], &A[0], <uint8_t*> NULL, &delta[0], &delta_spare[0], 0.0)
     return cost_sum / n, grads_array
 
 
@@ -294,7 +323,8 @@ def predict_output(DenseStack stack, const floating[::1] params, const floating[
         start = 0
         while start < n:
             rows = min(capacity, n - start)
-            forward(&net, &params[0], &X[start, 0], rows, &Z[0], &A[0])
+            forward(&net, &params[0], &X[start, 0], rows, &Z[0], &A[0],
+                    <uint8_t*> NULL, <fnn_dropout*> NULL)
             for i in range(rows):
                 for j in range(n_outputs):
                     out[start + i, j] = A[output_offset + i * n_outputs + j]

@@ -112,7 +112,7 @@ cdef class Buffers:
         record = self.mask_record.reshape(self.ws.record_steps, self.ws.record_stride)
         n_features = stack.n_features
         sizes = stack.layer_sizes
-        batches_per_epoch = -(-n_samples // capacity)
+        batches_per_epoch = (n_samples + capacity - 1) // capacity
         last_rows = n_samples - capacity * (batches_per_epoch - 1)
         steps = []
         for step in range(min(self.ws.record_steps, steps_done)):
@@ -272,7 +272,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
             run_epochs(&net, &schedule, &buffers.ws, &params[0], &X[0, 0], &Y[0, 0],
                        &costs[0], callback_ptr, &n_iter)
     n_recorded = (n_iter + cost_every - 1) // cost_every
-    masks = buffers.recorded_masks(stack, capacity, n, n_iter * (-(-n // capacity)))
+    masks = buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity))
     return n_iter, costs_array[:n_recorded].copy(), masks
 
 

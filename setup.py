@@ -16,7 +16,7 @@ DEBUG = os.environ.get("FASTNN_DEBUG", "0") == "1"
 NATIVE = os.environ.get("FASTNN_NATIVE", "0") == "1"
 
 CSRC = ["csrc/fastnn_kernels.c", "csrc/fastnn_shuffle.c"]
-CSRC_HEADERS = [str(p) for p in Path("csrc").glob("*.h")]
+CSRC_HEADERS = sorted(str(p) for p in Path("csrc").glob("*.h"))
 CORE = Path("src/fastnn/_core")
 
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno"]

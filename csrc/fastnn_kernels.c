@@ -10,14 +10,46 @@
 #define M_PI 3.14159265358979323846
 #endif
 
+/* The hot kernels are compiled for several instruction sets and picked at
+ * load time (GCC function multi-versioning), so a portable build still runs
+ * AVX2/AVX-512 code where the CPU has it. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(FASTNN_NO_MULTIVERSION)
+#define FNN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FNN_MULTIVERSION
+#endif
+
 #define REAL float
 #define FNN(name) name##_f32
+#define FNN_UINT uint32_t
+#define FNN_MANTISSA_BITS 23
+#define FNN_EXPONENT_BIAS 127
+#define FNN_EXP_MIN (-87.0f)
+#define FNN_EXP_DEGREE 7
+#include "fastnn_math_impl.h"
 #include "fastnn_kernels_impl.h"
 #undef REAL
 #undef FNN
+#undef FNN_UINT
+#undef FNN_MANTISSA_BITS
+#undef FNN_EXPONENT_BIAS
+#undef FNN_EXP_MIN
+#undef FNN_EXP_DEGREE
 
 #define REAL double
 #define FNN(name) name##_f64
+#define FNN_UINT uint64_t
+#define FNN_MANTISSA_BITS 52
+#define FNN_EXPONENT_BIAS 1023
+#define FNN_EXP_MIN (-708.0)
+#define FNN_EXP_DEGREE 13
+#include "fastnn_math_impl.h"
 #include "fastnn_kernels_impl.h"
 #undef REAL
 #undef FNN
+#undef FNN_UINT
+#undef FNN_MANTISSA_BITS
+#undef FNN_EXPONENT_BIAS
+#undef FNN_EXP_MIN
+#undef FNN_EXP_DEGREE

@@ -1,29 +1,20 @@
 /* Generic body of the element-wise kernels. Included once per precision by
  * fastnn_kernels.c with REAL (float or double) and FNN(name) (adds the suffix)
- * defined. <tgmath.h> makes exp, log1p, tanh, atan pick the precision of REAL.
+ * defined. <tgmath.h> makes log, log1p, atan pick the precision of REAL;
+ * exp and tanh come from fastnn_math_impl.h.
  * No include guard on purpose: this file is meant to be included twice. */
-
-static inline REAL FNN(sigmoid)(REAL z)
-{
-    /* Two branches so exp never overflows: exp of a non-positive number only. */
-    if (z >= 0) {
-        return (REAL)1 / ((REAL)1 + exp(-z));
-    }
-    REAL e = exp(z);
-    return e / ((REAL)1 + e);
-}
 
 /* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
 static inline REAL FNN(softplus)(REAL x)
 {
-    return (x > 0 ? x : (REAL)0) + log1p(exp(-fabs(x)));
+    return (x > 0 ? x : (REAL)0) + log1p(FNN(exp_nonpositive)(-fabs(x)));
 }
 
 static inline REAL FNN(activate)(REAL z, int activation, REAL leaky_slope)
 {
     switch (activation) {
     case FNN_SIGMOID:    return FNN(sigmoid)(z);
-    case FNN_TANH:       return tanh(z);
+    case FNN_TANH:       return FNN(tanh)(z);
     case FNN_RELU:       return z > 0 ? z : (REAL)0;
     case FNN_LEAKY_RELU: return z >= 0 ? z : leaky_slope * z;
     case FNN_ARCTAN:     return atan(z) / (REAL)M_PI + (REAL)0.5;
@@ -53,7 +44,7 @@ static void FNN(softmax_row)(const REAL *z, REAL *a, ptrdiff_t cols)
     }
     REAL total = 0;
     for (ptrdiff_t j = 0; j < cols; j++) {
-        a[j] = exp(z[j] - zmax);
+        a[j] = FNN(exp_nonpositive)(z[j] - zmax);
         total += a[j];
     }
     for (ptrdiff_t j = 0; j < cols; j++) {
@@ -79,6 +70,7 @@ static void FNN(dropout_row)(REAL *a, uint8_t *mask, ptrdiff_t cols, const fnn_d
     }
 }
 
+FNN_MULTIVERSION
 void FNN(fnn_dropout_apply)(REAL *A, ptrdiff_t rows, ptrdiff_t cols, const fnn_dropout *dropout)
 {
     for (ptrdiff_t i = 0; i < rows; i++) {
@@ -86,41 +78,74 @@ void FNN(fnn_dropout_apply)(REAL *A, ptrdiff_t rows, ptrdiff_t cols, const fnn_d
     }
 }
 
+/* The row loops below take `activation` as an argument of an always-inlined
+ * function and are called from a switch with a constant in each case: the
+ * compiler specialises one branch-free, vectorised loop per activation
+ * instead of switching per element. */
+/* Rows are processed in blocks of about FNN_BLOCK values: the bias is added
+ * row by row, then the activation runs as one flat loop over the block, so
+ * narrow layers (a few units) still fill whole SIMD vectors, and the block is
+ * still in L1 when it is dropped out. */
+#ifndef FNN_BLOCK
+#define FNN_BLOCK 2048
+#endif
+
+static inline __attribute__((always_inline)) void FNN(bias_activation_rows)(
+    REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows, ptrdiff_t cols, const int activation,
+    REAL slope, const fnn_dropout *dropout)
+{
+    const ptrdiff_t block_rows = cols >= FNN_BLOCK ? 1 : FNN_BLOCK / cols;
+    for (ptrdiff_t first = 0; first < rows; first += block_rows) {
+        const ptrdiff_t n = rows - first < block_rows ? rows - first : block_rows;
+        REAL *z = Z + first * cols;
+        REAL *a = A + first * cols;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                z[i * cols + j] += b[j];
+            }
+        }
+        if (activation == FNN_SOFTMAX) {
+            for (ptrdiff_t i = 0; i < n; i++) {
+                FNN(softmax_row)(z + i * cols, a + i * cols, cols);
+            }
+        } else {
+            for (ptrdiff_t k = 0; k < n * cols; k++) {
+                a[k] = FNN(activate)(z[k], activation, slope);
+            }
+        }
+        if (dropout != NULL) {
+            for (ptrdiff_t i = 0; i < n; i++) {
+                FNN(dropout_row)(a + i * cols, dropout->mask + (first + i) * cols, cols, dropout);
+            }
+        }
+    }
+}
+
+FNN_MULTIVERSION
 void FNN(fnn_bias_activation)(REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows,
                               ptrdiff_t cols, int activation, double leaky_slope,
                               const fnn_dropout *dropout)
 {
     const REAL slope = (REAL)leaky_slope;
-    for (ptrdiff_t i = 0; i < rows; i++) {
-        REAL *z = Z + i * cols;
-        REAL *a = A + i * cols;
-        for (ptrdiff_t j = 0; j < cols; j++) {
-            z[j] += b[j];
-        }
-        if (activation == FNN_SOFTMAX) {
-            FNN(softmax_row)(z, a, cols);
-        } else {
-            for (ptrdiff_t j = 0; j < cols; j++) {
-                a[j] = FNN(activate)(z[j], activation, slope);
-            }
-        }
-        if (dropout != NULL) {
-            /* the row is still in L1: dropping it here costs no extra pass */
-            FNN(dropout_row)(a, dropout->mask + i * cols, cols, dropout);
-        }
+    switch (activation) {
+#define FNN_CASE(CODE) \
+    case CODE: FNN(bias_activation_rows)(Z, A, b, rows, cols, CODE, slope, dropout); break;
+    FNN_CASE(FNN_SIGMOID)
+    FNN_CASE(FNN_TANH)
+    FNN_CASE(FNN_RELU)
+    FNN_CASE(FNN_LEAKY_RELU)
+    FNN_CASE(FNN_ARCTAN)
+    FNN_CASE(FNN_SOFTMAX)
+    default: FNN(bias_activation_rows)(Z, A, b, rows, cols, FNN_IDENTITY, slope, dropout);
+#undef FNN_CASE
     }
 }
 
-void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
-                                  ptrdiff_t rows, ptrdiff_t cols, int activation,
-                                  double leaky_slope, const uint8_t *mask, double keep_prob)
+static inline __attribute__((always_inline)) void FNN(activation_backward_all)(
+    REAL *delta, const REAL *Z, const REAL *A, ptrdiff_t count, const int activation,
+    REAL slope, const uint8_t *mask, REAL keep_prob)
 {
-    const REAL slope = (REAL)leaky_slope;
-    const ptrdiff_t count = rows * cols;
     if (mask == NULL) {
-        if (activation == FNN_IDENTITY) {
-            return;
-        }
         for (ptrdiff_t k = 0; k < count; k++) {
             delta[k] *= FNN(derivative)(Z[k], A[k], activation, slope);
         }
@@ -128,13 +153,38 @@ void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
     }
     /* A kept unit holds g(z) / p, so g(z) = A * p for the derivative; a
      * dropped unit passes no gradient. */
-    const REAL p = (REAL)keep_prob;
     for (ptrdiff_t k = 0; k < count; k++) {
-        delta[k] = mask[k] ? delta[k] / p * FNN(derivative)(Z[k], A[k] * p, activation, slope)
-                           : (REAL)0;
+        const REAL through = delta[k] / keep_prob
+                             * FNN(derivative)(Z[k], A[k] * keep_prob, activation, slope);
+        delta[k] = mask[k] ? through : (REAL)0;
     }
 }
 
+FNN_MULTIVERSION
+void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
+                                  ptrdiff_t rows, ptrdiff_t cols, int activation,
+                                  double leaky_slope, const uint8_t *mask, double keep_prob)
+{
+    const REAL slope = (REAL)leaky_slope;
+    const REAL p = (REAL)keep_prob;
+    const ptrdiff_t count = rows * cols;
+    if (activation == FNN_IDENTITY && mask == NULL) {
+        return;
+    }
+    switch (activation) {
+#define FNN_CASE(CODE) \
+    case CODE: FNN(activation_backward_all)(delta, Z, A, count, CODE, slope, mask, p); break;
+    FNN_CASE(FNN_SIGMOID)
+    FNN_CASE(FNN_TANH)
+    FNN_CASE(FNN_RELU)
+    FNN_CASE(FNN_LEAKY_RELU)
+    FNN_CASE(FNN_ARCTAN)
+    default: FNN(activation_backward_all)(delta, Z, A, count, FNN_IDENTITY, slope, mask, p);
+#undef FNN_CASE
+    }
+}
+
+FNN_MULTIVERSION
 void FNN(fnn_output_delta)(REAL *delta, const REAL *Z, const REAL *A, const REAL *Y,
                            ptrdiff_t rows, ptrdiff_t cols, int loss, int activation,
                            double leaky_slope)
@@ -189,7 +239,7 @@ double FNN(fnn_loss_sum)(const REAL *Z, const REAL *A, const REAL *Y, ptrdiff_t 
             }
             REAL sum_exp = 0;
             for (ptrdiff_t j = 0; j < cols; j++) {
-                sum_exp += exp(z[j] - zmax);
+                sum_exp += FNN(exp_nonpositive)(z[j] - zmax);
             }
             const REAL log_sum_exp = zmax + log(sum_exp);
             for (ptrdiff_t j = 0; j < cols; j++) {
@@ -205,9 +255,28 @@ double FNN(fnn_loss_sum)(const REAL *Z, const REAL *A, const REAL *Y, ptrdiff_t 
     return total;
 }
 
+FNN_MULTIVERSION
 void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, double scale,
                           REAL *out)
 {
+    if (cols < 8) {
+        /* Narrow: one strided sum per column, four partial sums in flight. */
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            ptrdiff_t i = 0;
+            for (; i + 4 <= rows; i += 4) {
+                s0 += M[i * cols + j];
+                s1 += M[(i + 1) * cols + j];
+                s2 += M[(i + 2) * cols + j];
+                s3 += M[(i + 3) * cols + j];
+            }
+            for (; i < rows; i++) {
+                s0 += M[i * cols + j];
+            }
+            out[j] = ((s0 + s1) + (s2 + s3)) * (REAL)scale;
+        }
+        return;
+    }
     for (ptrdiff_t j = 0; j < cols; j++) {
         out[j] = 0;
     }
@@ -232,6 +301,7 @@ double FNN(fnn_sum_squares)(const REAL *x, ptrdiff_t count)
     return total;
 }
 
+FNN_MULTIVERSION
 void FNN(fnn_axpy)(ptrdiff_t count, double alpha, const REAL *x, REAL *y)
 {
     const REAL a = (REAL)alpha;

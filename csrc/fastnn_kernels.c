@@ -27,6 +27,8 @@
 #define FNN_EXPONENT_BIAS 127
 #define FNN_EXP_MIN (-87.0f)
 #define FNN_EXP_DEGREE 7
+#define FNN_LN2_HI 0x1.62e400p-1f
+#define FNN_LN2_LO 0x1.7f7d1cp-20f
 #include "fastnn_math_impl.h"
 #include "fastnn_kernels_impl.h"
 #undef REAL
@@ -36,6 +38,8 @@
 #undef FNN_EXPONENT_BIAS
 #undef FNN_EXP_MIN
 #undef FNN_EXP_DEGREE
+#undef FNN_LN2_HI
+#undef FNN_LN2_LO
 
 #define REAL double
 #define FNN(name) name##_f64
@@ -44,6 +48,8 @@
 #define FNN_EXPONENT_BIAS 1023
 #define FNN_EXP_MIN (-708.0)
 #define FNN_EXP_DEGREE 13
+#define FNN_LN2_HI 0x1.62e42fefa3800p-1
+#define FNN_LN2_LO 0x1.ef35793c76730p-45
 #include "fastnn_math_impl.h"
 #include "fastnn_kernels_impl.h"
 #undef REAL
@@ -53,3 +59,5 @@
 #undef FNN_EXPONENT_BIAS
 #undef FNN_EXP_MIN
 #undef FNN_EXP_DEGREE
+#undef FNN_LN2_HI
+#undef FNN_LN2_LO

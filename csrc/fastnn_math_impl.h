@@ -1,7 +1,7 @@
 /* Fast, vectorisable exp and tanh for the element-wise kernels, generic over
  * REAL. Included once per precision by fastnn_kernels.c, which defines the
  * precision's constants (FNN_UINT, FNN_MANTISSA_BITS, FNN_EXPONENT_BIAS,
- * FNN_EXP_MIN, FNN_EXP_DEGREE). No libm call, no branch: gcc turns the loops
+ * FNN_EXP_MIN, FNN_EXP_DEGREE, FNN_LN2_HI, FNN_LN2_LO). No libm call, no branch: gcc turns the loops
  * that use them into SIMD code (libm's exp is a scalar call per element).
  * Accuracy: within 2 ulp of libm on the ranges used (checked in
  * tests/test_kernels.py against NumPy). */
@@ -24,8 +24,9 @@ static inline REAL FNN(exp_nonpositive)(REAL x)
     /* t's low mantissa bits hold n = round(x / ln 2) (round-to-nearest by the add). */
     const REAL t = x * (REAL)1.4426950408889634 + shifter;
     const REAL n = t - shifter;
-    /* ln 2 in two parts so n * ln2_hi is exact: r keeps full precision. */
-    const REAL r = (x - n * (REAL)0.693147180559890330187) - n * (REAL)5.4979230187083711552e-14;
+    /* ln 2 in two parts, the high part with trailing zero bits so that
+     * n * ln2_hi is exact: r keeps full precision. */
+    const REAL r = (x - n * FNN_LN2_HI) - n * FNN_LN2_LO;
     REAL p = FNN(inverse_factorial)[FNN_EXP_DEGREE];
     for (int k = FNN_EXP_DEGREE - 1; k >= 0; k--) {
         p = p * r + FNN(inverse_factorial)[k];

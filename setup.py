@@ -15,7 +15,7 @@ from setuptools import Extension, setup
 DEBUG = os.environ.get("FASTNN_DEBUG", "0") == "1"
 NATIVE = os.environ.get("FASTNN_NATIVE", "0") == "1"
 
-CSRC = ["csrc/fastnn_kernels.c", "csrc/fastnn_shuffle.c"]
+CSRC = ["csrc/fastnn_kernels.c", "csrc/fastnn_shuffle.c", "csrc/fastnn_threads.c"]
 CSRC_HEADERS = sorted(str(p) for p in Path("csrc").glob("*.h"))
 CORE = Path("src/fastnn/_core")
 
@@ -30,7 +30,8 @@ def core_extension(name, with_csrc=False):
         sources=[str(CORE / f"{name}.pyx")] + (CSRC if with_csrc else []),
         include_dirs=["csrc", np.get_include()],
         depends=CSRC_HEADERS + [str(p) for p in CORE.glob("*.pxd")],
-        extra_compile_args=compile_args,
+        extra_compile_args=compile_args + ["-pthread"],
+        extra_link_args=["-pthread"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
 

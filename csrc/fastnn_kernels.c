@@ -20,6 +20,27 @@
 #define FNN_MULTIVERSION
 #endif
 
+/* "lowbias32" integer hash (C. Wellons): a bijection of 32-bit integers with
+ * near-ideal avalanche; two rounds with the key give the dropout draws. */
+static inline uint32_t fnn_hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+/* splitmix64's finaliser: distinct (step, layer) inputs give unrelated keys. */
+uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer)
+{
+    uint64_t z = seed + (step << 8) + (uint64_t)layer + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 #define REAL float
 #define FNN(name) name##_f32
 #define FNN_UINT uint32_t

@@ -28,16 +28,22 @@ enum fnn_loss {
     FNN_SQUARED = 2        /* any output activation       */
 };
 
-/* Inverted dropout of one layer (SPEC 6): each unit is kept with probability
- * keep_prob, independently, from a 64-bit generator (NumPy's bitgen_t
- * next_uint64 and state); kept units are divided by keep_prob. `mask`
- * (rows * cols bytes, 1 = kept) records the draw for the backward pass. */
+/* Inverted dropout of one layer in one step (SPEC 6): each unit is kept
+ * with probability keep_prob and kept units are divided by keep_prob.
+ * The draw for unit j of batch row i is a hash of (key, i * cols + j): a
+ * counter-based generator, so any thread can draw any row and the masks do
+ * not depend on how the batch is split. `key` differs per step and layer
+ * (fnn_dropout_key, from a seed drawn from NumPy's bit generator). `mask`
+ * (1 = kept) holds the draw of row `first_row` onwards, for the backward pass. */
 typedef struct {
     double keep_prob;
+    uint64_t key;
+    ptrdiff_t first_row;
     uint8_t *mask;
-    uint64_t (*next_uint64)(void *state);
-    void *state;
 } fnn_dropout;
+
+/* The key of one (step, layer) under the fit's seed. */
+uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer);
 
 #define FNN_DECLARE_KERNELS(REAL, SFX)                                              \
     /* Z += b (row broadcast), then A = g(Z) (softmax is row-wise), then       \
@@ -63,9 +69,9 @@ typedef struct {
     /* Sum over the rows of the per-example loss, accumulated in double. */         \
     double fnn_loss_sum_##SFX(const REAL *Z, const REAL *A, const REAL *Y,          \
                               ptrdiff_t rows, ptrdiff_t cols, int loss);            \
-    /* out[j] = scale * sum_i M[i, j] */                                            \
+    /* out[j] = scale * sum_i M[i, j], M with row stride ld */                      \
     void fnn_column_sums_##SFX(const REAL *M, ptrdiff_t rows, ptrdiff_t cols,       \
-                               double scale, REAL *out);                            \
+                               ptrdiff_t ld, double scale, REAL *out);              \
     /* sum of squares of x[0..count), accumulated in double (the L2 term). */       \
     double fnn_sum_squares_##SFX(const REAL *x, ptrdiff_t count);                   \
     /* y += alpha * x */                                                            \

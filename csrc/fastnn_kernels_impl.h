@@ -52,21 +52,22 @@ static void FNN(softmax_row)(const REAL *z, REAL *a, ptrdiff_t cols)
     }
 }
 
-/* Dropout on one row of `cols` units. Each 64-bit draw gives two 32-bit
- * uniforms u; a unit is kept when u < keep_prob * 2^32. */
-static void FNN(dropout_row)(REAL *a, uint8_t *mask, ptrdiff_t cols, const fnn_dropout *dropout)
+/* Dropout on row `row` (batch numbering) of `cols` units: unit j is kept
+ * when hash(key, row * cols + j), a uniform 32-bit integer, is below
+ * keep_prob * 2^32. Branch-free, so it vectorises. */
+static inline void FNN(dropout_row)(REAL *a, uint8_t *mask, ptrdiff_t row, ptrdiff_t cols,
+                                    const fnn_dropout *dropout)
 {
-    const uint64_t threshold = (uint64_t)(dropout->keep_prob * 4294967296.0);
+    const uint32_t threshold = (uint32_t)(dropout->keep_prob * 4294967296.0);
+    const uint32_t key_low = (uint32_t)dropout->key;
+    const uint32_t key_high = (uint32_t)(dropout->key >> 32);
     const REAL keep_prob = (REAL)dropout->keep_prob;
-    for (ptrdiff_t j = 0; j < cols; j += 2) {
-        const uint64_t u = dropout->next_uint64(dropout->state);
-        mask[j] = (u & 0xffffffffu) < threshold;
-        if (j + 1 < cols) {
-            mask[j + 1] = (u >> 32) < threshold;
-        }
-    }
+    const uint32_t first = (uint32_t)(row * cols);
     for (ptrdiff_t j = 0; j < cols; j++) {
-        a[j] = mask[j] ? a[j] / keep_prob : (REAL)0;
+        const uint32_t u = fnn_hash32(fnn_hash32((first + (uint32_t)j) ^ key_low) + key_high);
+        const int kept = u < threshold;
+        mask[j] = (uint8_t)kept;
+        a[j] = kept ? a[j] / keep_prob : (REAL)0;
     }
 }
 
@@ -74,7 +75,8 @@ FNN_MULTIVERSION
 void FNN(fnn_dropout_apply)(REAL *A, ptrdiff_t rows, ptrdiff_t cols, const fnn_dropout *dropout)
 {
     for (ptrdiff_t i = 0; i < rows; i++) {
-        FNN(dropout_row)(A + i * cols, dropout->mask + i * cols, cols, dropout);
+        FNN(dropout_row)(A + i * cols, dropout->mask + i * cols, dropout->first_row + i, cols,
+                         dropout);
     }
 }
 
@@ -115,7 +117,8 @@ static inline __attribute__((always_inline)) void FNN(bias_activation_rows)(
         }
         if (dropout != NULL) {
             for (ptrdiff_t i = 0; i < n; i++) {
-                FNN(dropout_row)(a + i * cols, dropout->mask + (first + i) * cols, cols, dropout);
+                FNN(dropout_row)(a + i * cols, dropout->mask + (first + i) * cols,
+                                 dropout->first_row + first + i, cols, dropout);
             }
         }
     }
@@ -256,8 +259,8 @@ double FNN(fnn_loss_sum)(const REAL *Z, const REAL *A, const REAL *Y, ptrdiff_t 
 }
 
 FNN_MULTIVERSION
-void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, double scale,
-                          REAL *out)
+void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld,
+                          double scale, REAL *out)
 {
     if (cols < 8) {
         /* Narrow: one strided sum per column, four partial sums in flight. */
@@ -265,13 +268,13 @@ void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, double 
             REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             ptrdiff_t i = 0;
             for (; i + 4 <= rows; i += 4) {
-                s0 += M[i * cols + j];
-                s1 += M[(i + 1) * cols + j];
-                s2 += M[(i + 2) * cols + j];
-                s3 += M[(i + 3) * cols + j];
+                s0 += M[i * ld + j];
+                s1 += M[(i + 1) * ld + j];
+                s2 += M[(i + 2) * ld + j];
+                s3 += M[(i + 3) * ld + j];
             }
             for (; i < rows; i++) {
-                s0 += M[i * cols + j];
+                s0 += M[i * ld + j];
             }
             out[j] = ((s0 + s1) + (s2 + s3)) * (REAL)scale;
         }
@@ -282,7 +285,7 @@ void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, double 
     }
     /* Row by row so the inner loop is contiguous and vectorises. */
     for (ptrdiff_t i = 0; i < rows; i++) {
-        const REAL *m = M + i * cols;
+        const REAL *m = M + i * ld;
         for (ptrdiff_t j = 0; j < cols; j++) {
             out[j] += m[j];
         }

@@ -2,18 +2,20 @@
 compiled core. A model family only says which layers, activations and loss it
 uses and how its targets become the 2-D matrix Y; `_fit` is the one training
 path for all of them."""
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
 from fastnn._init import INIT_SCHEMES, initial_parameters
 from fastnn._random import training_generators
+from fastnn._threads import training_threads
 
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -57,6 +59,7 @@ class DenseEstimator(BaseEstimator):
         "init": [StrOptions(set(INIT_SCHEMES)), tuple, list],
         "cost_every": [Interval(Integral, 1, None, closed="left")],
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), type, np.dtype, None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -112,10 +115,15 @@ class DenseEstimator(BaseEstimator):
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         # Shuffling a single full batch would change nothing but summation order.
         shuffle = bool(self.shuffle) and batch_size < n_samples
-        n_iter, costs, masks = core.train(
-            stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
-            batch_size, shuffle, int(self.cost_every), shuffle_bits, dropout_bits,
-            self._progress_callback(), self._record_dropout_steps)
+        n_threads = training_threads(self.n_threads, batch_size, layer_sizes)
+        # One threading layer at a time: while fastnn's threads share a batch,
+        # BLAS runs single-threaded inside each (two pools on the same cores
+        # spin against each other).
+        with threadpool_limits(1, user_api="blas") if n_threads > 1 else nullcontext():
+            n_iter, costs, masks = core.train(
+                stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
+                batch_size, shuffle, int(self.cost_every), shuffle_bits, dropout_bits,
+                self._progress_callback(), self._record_dropout_steps, n_threads)
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = masks

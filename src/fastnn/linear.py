@@ -24,6 +24,11 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
         Record the cost every `cost_every` iterations (in `costs_`).
     dtype : None, "float32" or "float64", default None
         None keeps float32 input in float32 and uses float64 otherwise.
+    n_threads : int >= 1 or None, default None
+        Threads that share each batch during fit (BLAS then runs single-threaded
+        in each). None picks by the size of a step: 1 for small problems, up to
+        the number of cores for large ones. Results are reproducible for a
+        fixed n_threads.
     random_state : int, RandomState or None
         Seeds the shuffling (and random initial weights).
     verbose : int, default 0
@@ -42,8 +47,8 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     _max_classes = 2
 
     def __init__(self, learning_rate=0.1, max_iter=1000, batch_size=None, shuffle=True,
-                 l2=0.0, init="zeros", cost_every=100, dtype=None, random_state=None,
-                 verbose=0):
+                 l2=0.0, init="zeros", cost_every=100, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

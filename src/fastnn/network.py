@@ -36,6 +36,10 @@ _SHARED_DOC = """
         Record the cost (without dropout) every `cost_every` iterations.
     dtype : None, "float32" or "float64"
         None keeps float32 input in float32, everything else trains in float64.
+    n_threads : int >= 1 or None, default None
+        Threads that share each batch during fit (BLAS then runs single-threaded
+        in each); None picks by the size of a step. Results are reproducible for
+        a fixed n_threads.
     random_state : int, RandomState or None
         Seeds initial weights, shuffling and dropout (independent streams).
     verbose : int, default 0
@@ -66,8 +70,8 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", leaky_slope=0.01,
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
-                 keep_prob=1.0, init="auto", cost_every=100, dtype=None, random_state=None,
-                 verbose=0):
+                 keep_prob=1.0, init="auto", cost_every=100, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):
@@ -89,8 +93,8 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     def __init__(self, hidden_layer_size=4, activation="tanh", leaky_slope=0.01,
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
-                 keep_prob=1.0, init="auto", cost_every=100, dtype=None, random_state=None,
-                 verbose=0):
+                 keep_prob=1.0, init="auto", cost_every=100, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

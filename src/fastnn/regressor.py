@@ -32,7 +32,7 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", output="identity",
                  leaky_slope=0.01, learning_rate=0.01, max_iter=200, batch_size=None,
                  shuffle=True, l2=0.0, keep_prob=1.0, init="auto", cost_every=100,
-                 dtype=None, random_state=None, verbose=0):
+                 dtype=None, n_threads=None, random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

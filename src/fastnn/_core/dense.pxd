@@ -1,19 +1,27 @@
 # Forward and backward passes over a dense stack (see network.pxd).
+#
+# A batch may be shared by several threads: each runs `forward` and
+# `backward_deltas` on its own rows (first_row, rows), then, after a barrier,
+# `update_layers` on its own columns of every weight matrix.
 from cython cimport floating
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint64_t
 
 from fastnn._core.network cimport Network
-from fastnn._core.kernels cimport fnn_dropout
 
-cdef void forward(const Network* net, const floating* params, const floating* X,
-                  Py_ssize_t rows, floating* Z, floating* A,
-                  uint8_t* masks, const fnn_dropout* random_bits) noexcept nogil
+cdef void forward(const Network* net, const floating* params, const floating* X_rows,
+                  Py_ssize_t first_row, Py_ssize_t rows, floating* Z, floating* A,
+                  uint8_t* masks, uint64_t dropout_seed, Py_ssize_t step) noexcept nogil
 
-cdef double batch_cost_sum(const Network* net, const floating* params, const floating* Y,
-                           Py_ssize_t rows, const floating* Z, const floating* A) noexcept nogil
+cdef double loss_sum(const Network* net, const floating* Y_rows, Py_ssize_t first_row,
+                     Py_ssize_t rows, const floating* Z, const floating* A) noexcept nogil
 
-cdef void backward(const Network* net, floating* params, floating* grads,
-                   const floating* X, const floating* Y, Py_ssize_t rows,
-                   const floating* Z, const floating* A, const uint8_t* masks,
-                   floating* delta, floating* delta_spare,
-                   double learning_rate) noexcept nogil
+cdef double l2_term(const Network* net, const floating* params) noexcept nogil
+
+cdef void backward_deltas(const Network* net, const floating* params, const floating* Y_rows,
+                          Py_ssize_t first_row, Py_ssize_t rows, const floating* Z,
+                          const floating* A, const uint8_t* masks, floating* deltas) noexcept nogil
+
+cdef void update_layers(const Network* net, floating* params, floating* grads,
+                        const floating* X_batch, Py_ssize_t rows, const floating* A,
+                        const floating* deltas, double learning_rate,
+                        int thread, int n_threads) noexcept nogil

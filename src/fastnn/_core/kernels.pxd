@@ -6,9 +6,11 @@ from libc.stdint cimport uint8_t, uint64_t
 cdef extern from "fastnn_kernels.h" nogil:
     ctypedef struct fnn_dropout:
         double keep_prob
+        uint64_t key
+        Py_ssize_t first_row
         uint8_t* mask
-        uint64_t (*next_uint64)(void* state) noexcept nogil
-        void* state
+
+    uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer)
 
     enum:
         FNN_SIGMOID
@@ -33,8 +35,8 @@ cdef extern from "fastnn_kernels.h" nogil:
     void fnn_output_delta_f64(double* delta, const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
     double fnn_loss_sum_f32(const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
     double fnn_loss_sum_f64(const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
-    void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, double scale, float* out)
-    void fnn_column_sums_f64(const double* M, Py_ssize_t rows, Py_ssize_t cols, double scale, double* out)
+    void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, float* out)
+    void fnn_column_sums_f64(const double* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, double* out)
     double fnn_sum_squares_f32(const float* x, Py_ssize_t count)
     double fnn_sum_squares_f64(const double* x, Py_ssize_t count)
     void fnn_axpy_f32(Py_ssize_t count, double alpha, const float* x, float* y)
@@ -89,12 +91,12 @@ cdef inline double loss_sum(const floating* Z, const floating* A, const floating
         return fnn_loss_sum_f64(Z, A, Y, rows, cols, loss)
 
 
-cdef inline void column_sums(const floating* M, Py_ssize_t rows, Py_ssize_t cols, double scale,
-                             floating* out) noexcept nogil:
+cdef inline void column_sums(const floating* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld,
+                             double scale, floating* out) noexcept nogil:
     if floating is float:
-        fnn_column_sums_f32(M, rows, cols, scale, out)
+        fnn_column_sums_f32(M, rows, cols, ld, scale, out)
     else:
-        fnn_column_sums_f64(M, rows, cols, scale, out)
+        fnn_column_sums_f64(M, rows, cols, ld, scale, out)
 
 
 cdef inline double sum_squares(const floating* x, Py_ssize_t count) noexcept nogil:
@@ -117,3 +119,11 @@ cdef inline void gather_rows(const floating* src, const Py_ssize_t* index, Py_ss
         fnn_gather_rows_f32(src, index, rows, cols, dst)
     else:
         fnn_gather_rows_f64(src, index, rows, cols, dst)
+
+
+cdef extern from "fastnn_threads.h" nogil:
+    ctypedef struct fnn_barrier:
+        pass
+    void fnn_barrier_init(fnn_barrier* barrier, int n_threads)
+    void fnn_barrier_wait(fnn_barrier* barrier)
+    int fnn_run_team(int n_threads, void (*work)(void* context, int thread) noexcept nogil, void* context)

@@ -10,7 +10,7 @@ from cython cimport floating
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 
@@ -18,8 +18,11 @@ import numpy as np
 
 from fastnn._core.network cimport Network
 from fastnn._core.stack cimport DenseStack
-from fastnn._core.dense cimport forward, backward, batch_cost_sum
-from fastnn._core.kernels cimport fnn_dropout, fnn_shuffle, gather_rows, dropout_apply
+from fastnn._core.dense cimport forward, loss_sum, l2_term, backward_deltas, update_layers
+from fastnn._core.kernels cimport (
+    fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
+    fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team,
+)
 
 
 cdef enum:
@@ -42,8 +45,7 @@ cdef struct Workspace:
     # a struct cannot be fused); allocated by `Buffers`.
     void* Z
     void* A
-    void* delta
-    void* delta_spare
+    void* deltas              # n dJ/dZ of every layer, laid out like Z
     void* grads
     void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
     void* Y_batch             # gathered targets; NULL without shuffling
@@ -51,7 +53,7 @@ cdef struct Workspace:
     bitgen_t* shuffle_bits
     uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
     uint8_t* input_mask       # input-layer dropout mask; NULL: the data is never dropped
-    fnn_dropout dropout_bits  # the dropout stream (next_uint64, state)
+    uint64_t dropout_seed     # drawn once per fit from the dropout bit generator
     uint8_t* mask_record      # masks of the first record_steps steps (tests replay them)
     Py_ssize_t record_steps
     Py_ssize_t record_stride  # bytes per recorded step
@@ -71,8 +73,7 @@ cdef class Buffers:
         input_dropout = stack.keep_probs[0] < 1
         self.ws.Z = self.floats(capacity * stack.total_units, dtype)
         self.ws.A = self.floats(capacity * stack.total_units, dtype)
-        self.ws.delta = self.floats(capacity * stack.max_width, dtype)
-        self.ws.delta_spare = self.floats(capacity * stack.max_width, dtype)
+        self.ws.deltas = self.floats(capacity * stack.total_units, dtype)
         self.ws.grads = self.floats(stack.n_params, dtype)
         self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
@@ -80,11 +81,7 @@ cdef class Buffers:
         self.ws.shuffle_bits = bit_generator_pointer(shuffle_bit_generator) if shuffle else NULL
         self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
         self.ws.input_mask = <uint8_t*> self.bytes(capacity * n_features if input_dropout else 0)
-        cdef bitgen_t* dropout_bits = NULL
-        if stack.has_dropout:
-            dropout_bits = bit_generator_pointer(dropout_bit_generator)
-            self.ws.dropout_bits.next_uint64 = dropout_bits.next_uint64
-            self.ws.dropout_bits.state = dropout_bits.state
+        self.ws.dropout_seed = int(dropout_bit_generator.random_raw()) if stack.has_dropout else 0
         self.ws.record_stride = capacity * (n_features + stack.total_units) if stack.has_dropout else 0
         self.ws.record_steps = record_steps if stack.has_dropout else 0
         self.ws.mask_record = <uint8_t*> self.bytes(self.ws.record_steps * self.ws.record_stride)
@@ -133,110 +130,189 @@ cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
     return <bitgen_t*> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
 
 
-cdef bint end_of_epoch(PyObject* callback, Py_ssize_t epoch, double cost, bint record) except -1 with gil:
-    """The loop's one visit to Python: let Ctrl-C through, report a recorded
-    cost. True means the callback asked to stop."""
-    PyErr_CheckSignals()
-    if record and callback != NULL:
-        return bool((<object> callback)(epoch, cost))
-    return False
+cdef enum:
+    MAX_THREADS = 64
 
 
-cdef void train_step(const Network* net, Workspace* ws, floating* params,
-                     const floating* X_rows, const floating* Y_rows, Py_ssize_t rows,
-                     double learning_rate, bint record, double* cost_sum,
-                     Py_ssize_t step) noexcept nogil:
-    """One mini-batch: forward (with dropout), cost if recorded, backward and
-    the gradient-descent step."""
+cdef struct Shared:
+    # What the threads of one fit share. Thread t works on rows
+    # [rows * t / n, rows * (t+1) / n) of every batch and on the same share
+    # of the columns of every weight matrix.
+    const Network* net
+    const Schedule* schedule
+    Workspace* ws
+    void* params
+    const void* X
+    const void* Y
+    double* costs
+    PyObject* callback
+    PyObject* errors          # a list: an exception raised at an epoch end goes there
+    Py_ssize_t n_iter
+    int n_threads
+    bint is_double
+    bint stop
+    double cost_parts[MAX_THREADS]
+    fnn_barrier barrier
+
+
+cdef int end_of_epoch(Shared* shared, Py_ssize_t epoch, double cost, bint record) noexcept with gil:
+    """The loop's one visit to Python (thread 0 only): let Ctrl-C through,
+    report a recorded cost. Returns 1 to stop (asked by the callback, or an
+    exception kept in shared.errors), 0 to go on."""
+    try:
+        PyErr_CheckSignals()
+        if record and shared.callback != NULL:
+            return 1 if (<object> shared.callback)(epoch, cost) else 0
+    except BaseException as error:
+        (<list> shared.errors).append(error)
+        return 1
+    return 0
+
+
+cdef double train_rows(const Network* net, Workspace* ws, floating* params,
+                       const floating* X_rows, const floating* Y_rows, Py_ssize_t first_row,
+                       Py_ssize_t rows, bint record, Py_ssize_t step) noexcept nogil:
+    """Forward (with dropout) and deltas of rows [first_row, first_row + rows)
+    of the batch whose first row X_rows and Y_rows point at. Returns their
+    summed loss when the cost is recorded (taken without dropout), else 0."""
     cdef floating* Z = <floating*> ws.Z
     cdef floating* A = <floating*> ws.A
     cdef floating* X_batch = <floating*> ws.X_batch
     cdef Py_ssize_t n_features = net.sizes[0]
+    cdef double cost = 0.0
     cdef fnn_dropout input_dropout
+    cdef const floating* X_input = X_rows + first_row * n_features
+    cdef const floating* Y_own = Y_rows + first_row * net.sizes[net.n_layers]
     if record and ws.masks != NULL:
         # The recorded cost is the network's, not one thinned copy's: an extra
         # forward pass without dropout, on recording epochs only.
-        forward(net, params, X_rows, rows, Z, A, <uint8_t*> NULL, <fnn_dropout*> NULL)
-        cost_sum[0] += batch_cost_sum(net, params, Y_rows, rows, Z, A)
+        forward(net, params, X_input, first_row, rows, Z, A, <uint8_t*> NULL, 0, step)
+        cost = loss_sum(net, Y_own, first_row, rows, Z, A)
     if ws.input_mask != NULL:
         if X_rows != X_batch:
-            memcpy(X_batch, X_rows, rows * n_features * sizeof(floating))
-        input_dropout = ws.dropout_bits
+            memcpy(X_batch + first_row * n_features, X_input, rows * n_features * sizeof(floating))
         input_dropout.keep_prob = net.keep_probs[0]
-        input_dropout.mask = ws.input_mask
-        dropout_apply(X_batch, rows, n_features, &input_dropout)
-        X_rows = X_batch
-    forward(net, params, X_rows, rows, Z, A, ws.masks, &ws.dropout_bits)
+        input_dropout.key = fnn_dropout_key(ws.dropout_seed, step, 0)
+        input_dropout.first_row = first_row
+        input_dropout.mask = ws.input_mask + first_row * n_features
+        X_input = X_batch + first_row * n_features
+        dropout_apply(<floating*> X_input, rows, n_features, &input_dropout)
+    forward(net, params, X_input, first_row, rows, Z, A, ws.masks, ws.dropout_seed, step)
     if record and ws.masks == NULL:
-        cost_sum[0] += batch_cost_sum(net, params, Y_rows, rows, Z, A)
-    if step < ws.record_steps:
-        if ws.input_mask != NULL:
-            memcpy(ws.mask_record + step * ws.record_stride, ws.input_mask, rows * n_features)
-        memcpy(ws.mask_record + step * ws.record_stride + net.capacity * n_features, ws.masks,
-               ws.record_stride - net.capacity * n_features)
-    backward(net, params, <floating*> ws.grads, X_rows, Y_rows, rows, Z, A, ws.masks,
-             <floating*> ws.delta, <floating*> ws.delta_spare, learning_rate)
+        cost = loss_sum(net, Y_own, first_row, rows, Z, A)
+    backward_deltas(net, params, Y_own, first_row, rows, Z, A, ws.masks, <floating*> ws.deltas)
+    return cost
 
 
-cdef int run_epochs(const Network* net, const Schedule* schedule, Workspace* ws,
-                    floating* params, const floating* X, const floating* Y,
-                    double* costs, PyObject* callback, Py_ssize_t* n_iter) except -1 nogil:
-    """Mini-batch gradient descent (SPEC 8) for schedule.max_iter epochs.
+cdef void record_masks(const Network* net, Workspace* ws, Py_ssize_t step) noexcept nogil:
+    cdef uint8_t* record = ws.mask_record + step * ws.record_stride
+    cdef Py_ssize_t input_bytes = net.capacity * net.sizes[0]
+    if ws.input_mask != NULL:
+        memcpy(record, ws.input_mask, input_bytes)
+    memcpy(record + input_bytes, ws.masks, ws.record_stride - input_bytes)
+
+
+cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogil:
+    """Mini-batch gradient descent (SPEC 8), as thread `thread` of the team.
 
     The recorded cost of an epoch is the size-weighted mean of its batch costs,
     each taken (without dropout) just before that batch's step.
     """
+    cdef const Network* net = shared.net
+    cdef const Schedule* schedule = shared.schedule
+    cdef Workspace* ws = shared.ws
+    cdef const floating* X = <const floating*> shared.X
+    cdef const floating* Y = <const floating*> shared.Y
+    cdef floating* X_batch = <floating*> ws.X_batch
+    cdef floating* Y_batch = <floating*> ws.Y_batch
     cdef Py_ssize_t n = schedule.n_samples
     cdef Py_ssize_t n_features = net.sizes[0]
     cdef Py_ssize_t n_outputs = net.sizes[net.n_layers]
-    cdef Py_ssize_t epoch, start, rows, step = 0, n_recorded = 0
+    cdef int n_threads = shared.n_threads
+    cdef Py_ssize_t epoch, start, rows, first_row, own_rows, step = 0, n_recorded = 0
     cdef bint record
-    cdef double cost_sum
+    cdef double cost_part, cost_sum
     cdef const floating* X_rows
     cdef const floating* Y_rows
+    cdef int t
 
     for epoch in range(schedule.max_iter):
         if schedule.shuffle:
-            fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
+            if thread == 0:
+                fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
+            fnn_barrier_wait(&shared.barrier)
         record = epoch % schedule.cost_every == 0
-        cost_sum = 0.0
+        cost_part = 0.0
         start = 0
         while start < n:
             rows = min(schedule.batch_size, n - start)
+            first_row = rows * thread // n_threads
+            own_rows = rows * (thread + 1) // n_threads - first_row
             if schedule.shuffle:
-                gather_rows(X, ws.order + start, rows, n_features, <floating*> ws.X_batch)
-                gather_rows(Y, ws.order + start, rows, n_outputs, <floating*> ws.Y_batch)
-                X_rows = <floating*> ws.X_batch
-                Y_rows = <floating*> ws.Y_batch
+                gather_rows(X, ws.order + start + first_row, own_rows, n_features,
+                            X_batch + first_row * n_features)
+                gather_rows(Y, ws.order + start + first_row, own_rows, n_outputs,
+                            Y_batch + first_row * n_outputs)
+                X_rows = X_batch
+                Y_rows = Y_batch
             else:
                 # Unshuffled batches are consecutive rows: read them in place.
                 X_rows = X + start * n_features
                 Y_rows = Y + start * n_outputs
-            train_step(net, ws, params, X_rows, Y_rows, rows, schedule.learning_rate,
-                       record, &cost_sum, step)
+            if own_rows > 0:
+                cost_part += train_rows(net, ws, params, X_rows, Y_rows, first_row, own_rows,
+                                        record, step)
+            if record and thread == 0:
+                cost_part += l2_term(net, params)
+            fnn_barrier_wait(&shared.barrier)
+            if thread == 0 and step < ws.record_steps:
+                record_masks(net, ws, step)
+            update_layers(net, params, <floating*> ws.grads,
+                          X_batch if ws.input_mask != NULL else X_rows, rows,
+                          <floating*> ws.A, <floating*> ws.deltas, schedule.learning_rate,
+                          thread, n_threads)
+            fnn_barrier_wait(&shared.barrier)
             start += rows
             step += 1
-        n_iter[0] = epoch + 1
+        shared.cost_parts[thread] = cost_part
+        fnn_barrier_wait(&shared.barrier)
+        if thread == 0:
+            shared.n_iter = epoch + 1
+            cost_sum = 0.0
+            for t in range(n_threads):
+                cost_sum += shared.cost_parts[t]
+            if record:
+                shared.costs[n_recorded] = cost_sum / n
+            shared.stop = end_of_epoch(shared, epoch, cost_sum / n, record) != 0
         if record:
-            costs[n_recorded] = cost_sum / n
             n_recorded += 1
-        if end_of_epoch(callback, epoch, costs[n_recorded - 1] if record else 0.0, record):
-            return 0
-    return 0
+        fnn_barrier_wait(&shared.barrier)
+        if shared.stop:
+            return
+
+
+cdef void team_member(void* context, int thread) noexcept nogil:
+    """Entry point of each thread of the team: one loop for both precisions."""
+    cdef Shared* shared = <Shared*> context
+    if shared.is_double:
+        run_epochs(shared, thread, <double*> shared.params)
+    else:
+        run_epochs(shared, thread, <float*> shared.params)
 
 
 def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
           const floating[:, ::1] Y, double learning_rate, Py_ssize_t max_iter,
           Py_ssize_t batch_size, bint shuffle, Py_ssize_t cost_every,
           shuffle_bit_generator=None, dropout_bit_generator=None, callback=None,
-          Py_ssize_t record_steps=0):
+          Py_ssize_t record_steps=0, int n_threads=1):
     """Train in place: `params` (flat, see DenseStack) is updated step by step.
 
     batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
-    per-epoch Fisher-Yates shuffle and the dropout masks. `callback(epoch,
+    per-epoch Fisher-Yates shuffle and seed the dropout masks. `callback(epoch,
     cost)` runs with the GIL at every recorded cost and stops training by
     returning True. record_steps > 0 keeps the dropout masks of the first
-    steps. Returns (n_iter, costs, recorded_masks).
+    steps. n_threads > 1 shares every batch among that many threads (BLAS
+    should then run single-threaded). Returns (n_iter, costs, recorded_masks).
     """
     cdef Py_ssize_t n = X.shape[0]
     if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
@@ -246,6 +322,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     if n < 1 or learning_rate <= 0 or max_iter < 0 or batch_size < 1 or cost_every < 1:
         raise ValueError("train needs n >= 1, learning_rate > 0, max_iter >= 0, "
                          "batch_size >= 1 and cost_every >= 1")
+    if not 1 <= n_threads <= MAX_THREADS:
+        raise ValueError(f"n_threads must be between 1 and {MAX_THREADS}")
     if (shuffle and shuffle_bit_generator is None) or (stack.has_dropout and dropout_bit_generator is None):
         raise ValueError("shuffling and dropout need their bit generators")
 
@@ -264,13 +342,33 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     n_records = (max_iter + cost_every - 1) // cost_every
     costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
     cdef double[::1] costs = costs_array
-    cdef Py_ssize_t n_iter = 0
-    cdef PyObject* callback_ptr = NULL if callback is None else <PyObject*> callback
+    errors = []
+    cdef Shared shared
+    shared.net = &net
+    shared.schedule = &schedule
+    shared.ws = &buffers.ws
+    shared.params = &params[0]
+    shared.X = &X[0, 0]
+    shared.Y = &Y[0, 0]
+    shared.costs = &costs[0]
+    shared.callback = NULL if callback is None else <PyObject*> callback
+    shared.errors = <PyObject*> errors
+    shared.n_iter = 0
+    shared.is_double = floating is double
+    shared.stop = False
 
     if max_iter > 0:
         with nogil:
-            run_epochs(&net, &schedule, &buffers.ws, &params[0], &X[0, 0], &Y[0, 0],
-                       &costs[0], callback_ptr, &n_iter)
+            shared.n_threads = n_threads
+            fnn_barrier_init(&shared.barrier, n_threads)
+            if n_threads == 1 or fnn_run_team(n_threads, team_member, &shared) == 0:
+                # One thread, or the system would not start more: run here.
+                shared.n_threads = 1
+                fnn_barrier_init(&shared.barrier, 1)
+                team_member(&shared, 0)
+    if errors:
+        raise errors[0]
+    n_iter = shared.n_iter
     n_recorded = (n_iter + cost_every - 1) // cost_every
     masks = buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity))
     return n_iter, costs_array[:n_recorded].copy(), masks
@@ -290,15 +388,15 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
     cdef floating[::1] grads = grads_array
     cdef floating[::1] Z = np.empty(n * stack.total_units, dtype=dtype)
     cdef floating[::1] A = np.empty(n * stack.total_units, dtype=dtype)
-    cdef floating[::1] delta = np.empty(n * stack.max_width, dtype=dtype)
-    cdef floating[::1] delta_spare = np.empty(n * stack.max_width, dtype=dtype)
+    cdef floating[::1] deltas = np.empty(n * stack.total_units, dtype=dtype)
     cdef double cost_sum
     with nogil:
-        forward(&net, &params[0], &X[0, 0], n, &Z[0], &A[0], <uint8_t*> NULL, <fnn_dropout*> NULL)
-        cost_sum = batch_cost_sum(&net, &params[0], &Y[0, 0], n, &Z[0], &A[0])
+        forward(&net, &params[0], &X[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
+        cost_sum = loss_sum(&net, &Y[0, 0], 0, n, &Z[0], &A[0]) + l2_term(&net, &params[0])
+        backward_deltas(&net, &params[0], &Y[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, &deltas[0])
         # learning_rate 0: gradients only; params are not written.
-        backward(&net, <floating*> &params[0], &grads[0], &X[0, 0], &Y[0, 0], n,
-                 &Z[0], &A[0], <uint8_t*> NULL, &delta[0], &delta_spare[0], 0.0)
+        update_layers(&net, <floating*> &params[0], &grads[0], &X[0, 0], n, &A[0], &deltas[0],
+                      0.0, 0, 1)
     return cost_sum / n, grads_array
 
 
@@ -323,8 +421,7 @@ def predict_output(DenseStack stack, const floating[::1] params, const floating[
         start = 0
         while start < n:
             rows = min(capacity, n - start)
-            forward(&net, &params[0], &X[start, 0], rows, &Z[0], &A[0],
-                    <uint8_t*> NULL, <fnn_dropout*> NULL)
+            forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
             for i in range(rows):
                 for j in range(n_outputs):
                     out[start + i, j] = A[output_offset + i * n_outputs + j]

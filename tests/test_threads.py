@@ -1,0 +1,85 @@
+"""Several threads sharing each batch (rows for the passes, columns for the
+update) train the same model as one thread."""
+import numpy as np
+import pytest
+
+from fastnn import DeepNetwork, DeepRegressor, LogisticRegression
+from fastnn import reference as ref
+
+from conftest import relative_error
+
+CASES = {
+    "mini-batch shuffled dropout": dict(hidden=(9, 7), batch_size=13, shuffle=True,
+                                        keep_prob=(0.9, 0.8, 0.7), max_iter=4),
+    "full batch": dict(hidden=(6,), batch_size=None, max_iter=30),
+    "one-row last batch": dict(hidden=(5, 3), batch_size=20, shuffle=True, max_iter=3),
+    "no hidden layer": dict(hidden=(), batch_size=8, max_iter=5),
+}
+
+
+def fit(case, n_threads, dtype=np.float64, n_classes=3):
+    settings = dict(CASES[case])
+    hidden = settings.pop("hidden")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((61, 6)).astype(dtype)
+    y = np.arange(61) % n_classes
+    model = DeepNetwork(hidden, learning_rate=0.1, l2=0.01, cost_every=1, random_state=2,
+                        n_threads=n_threads, **settings)
+    model._record_dropout_steps = 10
+    return model.fit(X, y)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_threads_train_the_same_model(case, n_threads, dtype):
+    one = fit(case, 1, dtype)
+    many = fit(case, n_threads, dtype)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b in zip(one.coefs_ + one.intercepts_, many.coefs_ + many.intercepts_):
+        assert relative_error(b, a) < tolerance
+    np.testing.assert_allclose(many.costs_, one.costs_, rtol=tolerance)
+    # Dropout masks are drawn per batch position, not per thread.
+    for masks_one, masks_many in zip(getattr(one, "_recorded_dropout_masks", []),
+                                     getattr(many, "_recorded_dropout_masks", [])):
+        for a, b in zip(masks_one, masks_many):
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+
+
+def test_threaded_training_equals_the_reference():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 4))
+    y = rng.uniform(0.1, 0.9, size=(50, 2))
+    model = DeepRegressor((8, 6), activation="tanh", output="sigmoid", learning_rate=0.2,
+                          batch_size=9, shuffle=False, max_iter=4, keep_prob=0.8,
+                          random_state=0, n_threads=2, cost_every=1)
+    model._record_dropout_steps = 100
+    start = DeepRegressor((8, 6), activation="tanh", output="sigmoid", max_iter=0,
+                          random_state=0).fit(X, y)
+    model.fit(X, y)
+    coefs, intercepts, costs = ref.train(
+        X, y, start.coefs_, start.intercepts_, hidden_activation="tanh",
+        output_activation="sigmoid", loss="squared", learning_rate=0.2, max_iter=4,
+        batch_size=9, keep_probs=model._keep_probs(3), dropout_masks=model._recorded_dropout_masks,
+        cost_every=1)
+    for actual, expected in zip(model.coefs_ + model.intercepts_, coefs + intercepts):
+        assert relative_error(actual, expected) < 1e-9
+    np.testing.assert_allclose(model.costs_, costs, rtol=1e-9)
+
+
+def test_exception_at_an_epoch_end_stops_every_thread(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression(max_iter=5, n_threads=2, batch_size=10).fit(X, y)
+    before = model.coefs_[0].copy()
+
+    def interrupt(self):
+        def raise_now(iteration, cost):
+            raise KeyboardInterrupt
+        return raise_now
+
+    monkeypatch.setattr(LogisticRegression, "_progress_callback", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        model.set_params(max_iter=50).fit(X, y)
+    np.testing.assert_array_equal(model.coefs_[0], before)

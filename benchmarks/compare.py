@@ -146,16 +146,17 @@ class Data:
         self._torch_batches = {}
 
     def torch_batches(self, w, dtype):
-        """Consecutive (x, target) tensor batches, made once per dtype (untimed)."""
-        if dtype not in self._torch_batches:
+        """Consecutive (x, target) tensor batches, made once per dtype and batch
+        size (untimed; W3, W4 and W6 share one data set)."""
+        key = dtype, batch_rows(w)
+        if key not in self._torch_batches:
             X = torch.from_numpy(self.X[dtype])
             if w.layers[-1] == 1:
                 T = torch.from_numpy(self.Y64.astype(dtype))
             else:
                 T = torch.from_numpy(self.y.astype(np.int64))
-            b = batch_rows(w)
-            self._torch_batches[dtype] = list(zip(X.split(b), T.split(b)))
-        return self._torch_batches[dtype]
+            self._torch_batches[key] = list(zip(X.split(key[1]), T.split(key[1])))
+        return self._torch_batches[key]
 
 
 _DATA_CACHE = {}
@@ -511,7 +512,7 @@ def main(argv=None):
         for dtype in dtypes:
             lines += workload_table(name, w, dtype, workload_results, ceiling)
     report = "\n".join(lines) + "\n"
-    print(report)
+    print(report, end="")
     if args.output:
         with open(args.output, "w") as f:
             f.write(report)

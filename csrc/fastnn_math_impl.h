@@ -13,30 +13,61 @@ static const REAL FNN(inverse_factorial)[14] = {
     1.0 / 6227020800.0,
 };
 
-/* e^x for x <= 0 (every caller passes a non-positive argument: that is how
- * sigmoid, softmax and tanh avoid overflow). x = n ln2 + r; e^r by a Taylor
- * polynomial; 2^n written straight into the exponent bits. Arguments below
- * FNN_EXP_MIN give e^FNN_EXP_MIN, a value below every use's resolution. */
-static inline REAL FNN(exp_nonpositive)(REAL x)
+/* 2^n as REAL for the integer n held in t's low mantissa bits (t = x/ln2
+ * + shifter, see below); n must be a normal exponent. */
+static inline REAL FNN(two_to_the)(REAL t)
 {
-    const REAL shifter = (REAL)1.5 * (REAL)((FNN_UINT)1 << FNN_MANTISSA_BITS);
-    x = x < (REAL)FNN_EXP_MIN ? (REAL)FNN_EXP_MIN : x;
-    /* t's low mantissa bits hold n = round(x / ln 2) (round-to-nearest by the add). */
-    const REAL t = x * (REAL)1.4426950408889634 + shifter;
-    const REAL n = t - shifter;
-    /* ln 2 in two parts, the high part with trailing zero bits so that
-     * n * ln2_hi is exact: r keeps full precision. */
-    const REAL r = (x - n * FNN_LN2_HI) - n * FNN_LN2_LO;
-    REAL p = FNN(inverse_factorial)[FNN_EXP_DEGREE];
-    for (int k = FNN_EXP_DEGREE - 1; k >= 0; k--) {
-        p = p * r + FNN(inverse_factorial)[k];
-    }
     FNN_UINT bits;
     memcpy(&bits, &t, sizeof bits);
     bits = (bits + FNN_EXPONENT_BIAS) << FNN_MANTISSA_BITS;
     REAL scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return scale;
+}
+
+/* Range reduction x = n ln2 + r, |r| <= ln2 / 2, for x <= 0 (clamped below
+ * at FNN_EXP_MIN, where e^x is below every use's resolution). Returns r;
+ * *t holds n in its low mantissa bits for two_to_the. */
+static inline REAL FNN(reduce)(REAL x, REAL *t)
+{
+    const REAL shifter = (REAL)1.5 * (REAL)((FNN_UINT)1 << FNN_MANTISSA_BITS);
+    x = x < (REAL)FNN_EXP_MIN ? (REAL)FNN_EXP_MIN : x;
+    /* round-to-nearest of x / ln2 by the add of the shifter */
+    *t = x * (REAL)1.4426950408889634 + shifter;
+    const REAL n = *t - shifter;
+    /* ln 2 in two parts, the high part with trailing zero bits so that
+     * n * ln2_hi is exact: r keeps full precision. */
+    return (x - n * FNN_LN2_HI) - n * FNN_LN2_LO;
+}
+
+/* e^r - 1 for |r| <= ln2 / 2: Taylor polynomial without its constant term. */
+static inline REAL FNN(expm1_reduced)(REAL r)
+{
+    REAL p = FNN(inverse_factorial)[FNN_EXP_DEGREE];
+    for (int k = FNN_EXP_DEGREE - 1; k >= 1; k--) {
+        p = p * r + FNN(inverse_factorial)[k];
+    }
+    return p * r;
+}
+
+/* e^x for x <= 0 (every caller passes a non-positive argument: that is how
+ * sigmoid, softmax and tanh avoid overflow), to full relative precision
+ * down to tiny results: 2^n (1 + (e^r - 1)). */
+static inline REAL FNN(exp_nonpositive)(REAL x)
+{
+    REAL t;
+    const REAL r = FNN(reduce)(x, &t);
+    return FNN(two_to_the)(t) * ((REAL)1 + FNN(expm1_reduced)(r));
+}
+
+/* e^x - 1 for x <= 0, without cancellation near 0:
+ * 2^n (e^r - 1) + (2^n - 1). */
+static inline REAL FNN(expm1_nonpositive)(REAL x)
+{
+    REAL t;
+    const REAL r = FNN(reduce)(x, &t);
+    const REAL scale = FNN(two_to_the)(t);
+    return scale * FNN(expm1_reduced)(r) + (scale - (REAL)1);
 }
 
 static inline REAL FNN(sigmoid)(REAL z)
@@ -50,20 +81,9 @@ static inline REAL FNN(sigmoid)(REAL z)
 
 static inline REAL FNN(tanh)(REAL z)
 {
-    const REAL x = fabs(z);
-    /* Near 0, (1-e)/(1+e) cancels: use the odd Taylor series there
-     * (|z| < 0.1: the first omitted term is below 1e-17 relative). */
-    const REAL x2 = x * x;
-    REAL series = (REAL)(-929569.0 / 638512875.0);
-    series = series * x2 + (REAL)(21844.0 / 6081075.0);
-    series = series * x2 + (REAL)(-1382.0 / 155925.0);
-    series = series * x2 + (REAL)(62.0 / 2835.0);
-    series = series * x2 + (REAL)(-17.0 / 315.0);
-    series = series * x2 + (REAL)(2.0 / 15.0);
-    series = series * x2 + (REAL)(-1.0 / 3.0);
-    series = x + x * x2 * series;
-    const REAL e = FNN(exp_nonpositive)((REAL)-2 * x);
-    const REAL ratio = ((REAL)1 - e) / ((REAL)1 + e);
-    const REAL t = x < (REAL)0.1 ? series : ratio;
+    /* tanh|z| = -m / (2 + m) with m = e^(-2|z|) - 1: no cancellation near 0,
+     * no overflow anywhere. */
+    const REAL m = FNN(expm1_nonpositive)((REAL)-2 * fabs(z));
+    const REAL t = -m / ((REAL)2 + m);
     return z < 0 ? -t : t;
 }

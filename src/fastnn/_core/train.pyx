@@ -13,6 +13,7 @@ from cpython.ref cimport PyObject
 from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
 
@@ -133,6 +134,15 @@ cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
 cdef enum:
     MAX_THREADS = 64
 
+# Longest run of epochs without a look at Python (Ctrl-C) when no cost is due.
+cdef double SECONDS_BETWEEN_VISITS = 0.02
+
+
+cdef inline double seconds_since(const timespec* then) noexcept nogil:
+    cdef timespec now
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return (now.tv_sec - then.tv_sec) + 1e-9 * (now.tv_nsec - then.tv_nsec)
+
 
 cdef struct Shared:
     # What the threads of one fit share. Thread t works on rows
@@ -235,6 +245,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef const floating* X_rows
     cdef const floating* Y_rows
     cdef int t
+    cdef timespec last_visit
+    clock_gettime(CLOCK_MONOTONIC, &last_visit)
 
     for epoch in range(schedule.max_iter):
         if schedule.shuffle:
@@ -283,7 +295,11 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 cost_sum += shared.cost_parts[t]
             if record:
                 shared.costs[n_recorded] = cost_sum / n
-            shared.stop = end_of_epoch(shared, epoch, cost_sum / n, record) != 0
+            # Python is visited for a recorded cost, and otherwise often enough
+            # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
+            if record or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS:
+                shared.stop = end_of_epoch(shared, epoch, cost_sum / n, record) != 0
+                clock_gettime(CLOCK_MONOTONIC, &last_visit)
         if record:
             n_recorded += 1
         fnn_barrier_wait(&shared.barrier)

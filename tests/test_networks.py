@@ -265,3 +265,13 @@ def test_regressor_keeps_the_shape_of_y():
     np.testing.assert_array_equal(one_d.predict(X), two_d.predict(X)[:, 0])
     expected = ref.predict_output(X, one_d.coefs_, one_d.intercepts_, "relu", "identity")[:, 0]
     assert relative_error(one_d.predict(X), expected) < 1e-12
+
+
+def test_cost_every_none_records_nothing_and_trains_the_same():
+    X, y = make_problem("cross_entropy", 3, n_samples=40)
+    settings = dict(learning_rate=0.1, batch_size=7, max_iter=3, keep_prob=0.8, random_state=0)
+    recorded = DeepNetwork((6, 5), cost_every=1, **settings).fit(X, y)
+    silent = DeepNetwork((6, 5), cost_every=None, **settings).fit(X, y)
+    assert recorded.costs_.shape == (3,) and silent.costs_.shape == (0,)
+    for a, b in zip(recorded.coefs_ + recorded.intercepts_, silent.coefs_ + silent.intercepts_):
+        np.testing.assert_array_equal(a, b)

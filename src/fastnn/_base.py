@@ -57,7 +57,7 @@ class DenseEstimator(BaseEstimator):
         "shuffle": ["boolean"],
         "l2": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions(set(INIT_SCHEMES)), tuple, list],
-        "cost_every": [Interval(Integral, 1, None, closed="left")],
+        "cost_every": [Interval(Integral, 1, None, closed="left"), None],
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), type, np.dtype, None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
@@ -122,7 +122,7 @@ class DenseEstimator(BaseEstimator):
         with threadpool_limits(1, user_api="blas") if n_threads > 1 else nullcontext():
             n_iter, costs, masks = core.train(
                 stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
-                batch_size, shuffle, int(self.cost_every), shuffle_bits, dropout_bits,
+                batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,
                 self._progress_callback(), self._record_dropout_steps, n_threads)
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.

@@ -20,8 +20,10 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     l2 : float >= 0, default 0.0
         L2 strength lambda; the cost adds l2 / (2 n) * ||W||^2.
     init : "zeros" (default), "small", "xavier", "he", "auto" or (coefs, intercepts)
-    cost_every : int >= 1, default 100
-        Record the cost every `cost_every` iterations (in `costs_`).
+    cost_every : int >= 1 or None, default 100
+        Record the cost every `cost_every` iterations (in `costs_`); None
+        records none (with dropout, each recorded epoch costs an extra
+        forward pass, since the cost is taken without dropout).
     dtype : None, "float32" or "float64", default None
         None keeps float32 input in float32 and uses float64 otherwise.
     n_threads : int >= 1 or None, default None

@@ -32,8 +32,9 @@ _SHARED_DOC = """
     init : "auto", "he", "xavier", "small" or (coefs, intercepts), default "auto"
         "auto" is he for relu-like units, xavier otherwise; "zeros" is refused
         (hidden units would never differ).
-    cost_every : int >= 1, default 100
-        Record the cost (without dropout) every `cost_every` iterations.
+    cost_every : int >= 1 or None, default 100
+        Record the cost (without dropout) every `cost_every` iterations; None
+        records none (with dropout, a recorded epoch costs an extra forward pass).
     dtype : None, "float32" or "float64"
         None keeps float32 input in float32, everything else trains in float64.
     n_threads : int >= 1 or None, default None

@@ -253,7 +253,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             if thread == 0:
                 fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
             fnn_barrier_wait(&shared.barrier)
-        record = epoch % schedule.cost_every == 0
+        record = schedule.cost_every > 0 and epoch % schedule.cost_every == 0
         cost_part = 0.0
         start = 0
         while start < n:
@@ -326,7 +326,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
     per-epoch Fisher-Yates shuffle and seed the dropout masks. `callback(epoch,
     cost)` runs with the GIL at every recorded cost and stops training by
-    returning True. record_steps > 0 keeps the dropout masks of the first
+    returning True; cost_every == 0 records no cost. record_steps > 0 keeps the dropout masks of the first
     steps. n_threads > 1 shares every batch among that many threads (BLAS
     should then run single-threaded). Returns (n_iter, costs, recorded_masks).
     """
@@ -335,9 +335,9 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
         raise ValueError("X and Y do not match the network's input and output widths")
     if params.shape[0] != stack.n_params:
         raise ValueError(f"params must hold {stack.n_params} values")
-    if n < 1 or learning_rate <= 0 or max_iter < 0 or batch_size < 1 or cost_every < 1:
+    if n < 1 or learning_rate <= 0 or max_iter < 0 or batch_size < 1 or cost_every < 0:
         raise ValueError("train needs n >= 1, learning_rate > 0, max_iter >= 0, "
-                         "batch_size >= 1 and cost_every >= 1")
+                         "batch_size >= 1 and cost_every >= 0")
     if not 1 <= n_threads <= MAX_THREADS:
         raise ValueError(f"n_threads must be between 1 and {MAX_THREADS}")
     if (shuffle and shuffle_bit_generator is None) or (stack.has_dropout and dropout_bit_generator is None):
@@ -355,7 +355,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
                                    dropout_bit_generator, record_steps)
-    n_records = (max_iter + cost_every - 1) // cost_every
+    n_records = (max_iter + cost_every - 1) // cost_every if cost_every > 0 else 0
     costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
     cdef double[::1] costs = costs_array
     errors = []
@@ -385,7 +385,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     if errors:
         raise errors[0]
     n_iter = shared.n_iter
-    n_recorded = (n_iter + cost_every - 1) // cost_every
+    n_recorded = (n_iter + cost_every - 1) // cost_every if cost_every > 0 else 0
     masks = buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity))
     return n_iter, costs_array[:n_recorded].copy(), masks
 

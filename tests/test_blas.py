@@ -4,7 +4,8 @@ import pytest
 
 from fastnn._core.blas import gemm_checked
 
-SHAPES = [(3, 4, 5), (1, 7, 3), (6, 1, 2), (5, 4, 1), (1, 1, 1), (17, 9, 33)]
+SHAPES = [(3, 4, 5), (1, 7, 3), (6, 1, 2), (5, 4, 1), (1, 1, 1), (17, 9, 33),
+          (400, 4, 2), (2, 4, 400), (70, 65, 40), (1, 300, 90), (300, 1, 90), (129, 70, 1)]
 
 
 @pytest.mark.parametrize("m, n, k", SHAPES)
@@ -24,22 +25,22 @@ def test_gemm_matches_matmul(m, n, k, trans_a, trans_b, dtype):
     np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("m, n, k", [(4, 3, 5), (40, 30, 50)], ids=["small", "large"])
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("trans_b", [False, True])
-def test_gemm_honours_leading_dimensions(trans_a, trans_b, dtype):
+def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, dtype):
     """Views into wider arrays: the row stride becomes lda/ldb/ldc, and the
     columns outside the view are neither read nor written."""
     rng = np.random.default_rng(7)
-    m, n, k = 4, 3, 5
-    big_A = rng.standard_normal((8, 11)).astype(dtype)
-    big_B = rng.standard_normal((8, 13)).astype(dtype)
-    big_C = rng.standard_normal((6, 10)).astype(dtype)
+    big_A = rng.standard_normal((k + m + 3, k + m + 6)).astype(dtype)
+    big_B = rng.standard_normal((k + n + 3, k + n + 8)).astype(dtype)
+    big_C = rng.standard_normal((m + 2, n + 7)).astype(dtype)
     A = big_A[:k, 2:2 + m] if trans_a else big_A[:m, 2:2 + k]
     B = big_B[:n, 1:1 + k] if trans_b else big_B[:k, 1:1 + n]
     C = big_C[1:1 + m, 3:3 + n]
     untouched = big_C.copy()
-    expected = (A.T if trans_a else A) @ (B.T if trans_b else B)
-    gemm_checked(trans_a, trans_b, dtype(1.0), A, B, dtype(0.0), C)
+    expected = (A.T if trans_a else A).astype(np.float64) @ (B.T if trans_b else B).astype(np.float64)
+    gemm_checked(trans_a, trans_b, 1.0, A, B, 0.0, C)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
     mask = np.ones_like(big_C, dtype=bool)
@@ -47,13 +48,14 @@ def test_gemm_honours_leading_dimensions(trans_a, trans_b, dtype):
     np.testing.assert_array_equal(big_C[mask], untouched[mask])
 
 
-def test_gemm_beta_zero_ignores_nan_in_output(dtype):
+@pytest.mark.parametrize("size", [2, 40], ids=["small", "large"])
+def test_gemm_beta_zero_ignores_nan_in_output(size, dtype):
     """beta = 0 means C is overwritten, never read: the loop relies on it."""
-    A = np.ones((2, 3), dtype=dtype)
-    B = np.ones((3, 2), dtype=dtype)
-    C = np.full((2, 2), np.nan, dtype=dtype)
-    gemm_checked(False, False, dtype(1.0), A, B, dtype(0.0), C)
-    np.testing.assert_array_equal(C, np.full((2, 2), 3.0))
+    A = np.ones((size, 3 * size), dtype=dtype)
+    B = np.ones((3 * size, size), dtype=dtype)
+    C = np.full((size, size), np.nan, dtype=dtype)
+    gemm_checked(False, False, 1.0, A, B, 0.0, C)
+    np.testing.assert_array_equal(C, np.full((size, size), 3.0 * size))
 
 
 def test_gemm_rejects_mismatched_shapes():

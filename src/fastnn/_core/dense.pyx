@@ -116,8 +116,10 @@ cdef void update_layers(const Network* net, floating* params, floating* grads,
                         const floating* X_batch, Py_ssize_t rows, const floating* A,
                         const floating* deltas, double learning_rate,
                         int thread, int n_threads) noexcept nogil:
-    """The gradient step of every layer, on this thread's share of the columns
-    of W_l and b_l (its own units), from the whole batch's A and deltas.
+    """The gradient step of every layer, on this thread's share of W_l and b_l,
+    from the whole batch's A and deltas. W_l is shared by its longer side
+    (its rows, the layer's inputs, or its columns, its units), so each thread
+    packs only its part of the longer operand for BLAS; b_l by its units.
 
     learning_rate > 0: the step is folded into the weight-gradient GEMM,
         W <- (1 - lr*l2/n) W - (lr/n) A^T delta, so no weight gradient is
@@ -126,41 +128,50 @@ cdef void update_layers(const Network* net, floating* params, floating* grads,
         as params) instead, with the L2 term riding on GEMM's beta.
     X_batch is the batch's input as layer 0 saw it (after input dropout).
     """
-    cdef Py_ssize_t l, n_in, n_out, first, last_col, width
+    cdef Py_ssize_t l, n_in, n_out, first, end, first_in, end_in, first_out, end_out, k
     cdef double inv_rows = 1.0 / rows
     cdef const floating* A_prev
-    cdef floating* W_l
-    cdef floating* b_l
     cdef const floating* delta_l
-    cdef Py_ssize_t k
+    cdef floating* target
     for l in range(net.n_layers):
         n_in = net.sizes[l]
         n_out = net.sizes[l + 1]
-        first = n_out * thread // n_threads
-        last_col = n_out * (thread + 1) // n_threads
-        width = last_col - first
-        if width == 0:
-            continue
         A_prev = X_batch if l == 0 else A + net.capacity * net.unit_offsets[l - 1]
-        delta_l = deltas + net.capacity * net.unit_offsets[l] + first
-        W_l = params + net.coef_offsets[l] + first
-        b_l = params + net.intercept_offsets[l] + first
-        # dJ/db_l[first:last] = delta_l[:, first:last].sum(axis=0) / n
-        column_sums(delta_l, rows, width, n_out, inv_rows, grads + net.intercept_offsets[l] + first)
-        if learning_rate > 0.0:
-            # W_l[:, first:last] = (1 - lr*l2/n) * W_l[:, first:last]
-            #                      - (lr/n) * A_{l-1}.T @ delta_l[:, first:last]
-            gemm(True, False, <int> n_in, <int> width, <int> rows,
-                 <floating> (-learning_rate * inv_rows), A_prev, <int> n_in,
-                 delta_l, <int> n_out,
-                 <floating> (1.0 - learning_rate * net.l2 * inv_rows), W_l, <int> n_out)
-            # b_l -= lr * dJ/db_l
-            axpy(width, -learning_rate, grads + net.intercept_offsets[l] + first, b_l)
+        delta_l = deltas + net.capacity * net.unit_offsets[l]
+
+        # b_l[first:end] -= lr * delta_l[:, first:end].sum(axis=0) / n
+        first = n_out * thread // n_threads
+        end = n_out * (thread + 1) // n_threads
+        if end > first:
+            column_sums(delta_l + first, rows, end - first, n_out, inv_rows,
+                        grads + net.intercept_offsets[l] + first)
+            if learning_rate > 0.0:
+                axpy(end - first, -learning_rate, grads + net.intercept_offsets[l] + first,
+                     params + net.intercept_offsets[l] + first)
+
+        # This thread's block of W_l: rows [first_in, end_in), columns [first_out, end_out).
+        first_in, end_in, first_out, end_out = 0, n_in, 0, n_out
+        if n_in >= n_out:
+            first_in = n_in * thread // n_threads
+            end_in = n_in * (thread + 1) // n_threads
         else:
-            # dW_l = A_{l-1}.T @ delta_l / n + (l2/n) W_l
-            for k in range(n_in):
-                memcpy(grads + net.coef_offsets[l] + first + k * n_out, W_l + k * n_out,
-                       width * sizeof(floating))
-            gemm(True, False, <int> n_in, <int> width, <int> rows,
-                 <floating> inv_rows, A_prev, <int> n_in, delta_l, <int> n_out,
-                 <floating> (net.l2 * inv_rows), grads + net.coef_offsets[l] + first, <int> n_out)
+            first_out, end_out = first, end
+        if end_in == first_in or end_out == first_out:
+            continue
+        target = params if learning_rate > 0.0 else grads
+        target += net.coef_offsets[l] + first_in * n_out + first_out
+        if learning_rate > 0.0:
+            # W_l[block] = (1 - lr*l2/n) * W_l[block] - (lr/n) * (A_{l-1}.T @ delta_l)[block]
+            gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,
+                 <floating> (-learning_rate * inv_rows), A_prev + first_in, <int> n_in,
+                 delta_l + first_out, <int> n_out,
+                 <floating> (1.0 - learning_rate * net.l2 * inv_rows), target, <int> n_out)
+        else:
+            # dW_l[block] = (A_{l-1}.T @ delta_l)[block] / n + (l2/n) W_l[block]
+            for k in range(first_in, end_in):
+                memcpy(grads + net.coef_offsets[l] + k * n_out + first_out,
+                       params + net.coef_offsets[l] + k * n_out + first_out,
+                       (end_out - first_out) * sizeof(floating))
+            gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,
+                 <floating> inv_rows, A_prev + first_in, <int> n_in, delta_l + first_out, <int> n_out,
+                 <floating> (net.l2 * inv_rows), target, <int> n_out)

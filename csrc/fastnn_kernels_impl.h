@@ -61,13 +61,13 @@ static inline void FNN(dropout_row)(REAL *a, uint8_t *mask, ptrdiff_t row, ptrdi
     const uint32_t threshold = (uint32_t)(dropout->keep_prob * 4294967296.0);
     const uint32_t key_low = (uint32_t)dropout->key;
     const uint32_t key_high = (uint32_t)(dropout->key >> 32);
-    const REAL keep_prob = (REAL)dropout->keep_prob;
+    const REAL inverse_keep = (REAL)(1.0 / dropout->keep_prob);
     const uint32_t first = (uint32_t)(row * cols);
     for (ptrdiff_t j = 0; j < cols; j++) {
         const uint32_t u = fnn_hash32(fnn_hash32((first + (uint32_t)j) ^ key_low) + key_high);
-        const int kept = u < threshold;
-        mask[j] = (uint8_t)kept;
-        a[j] = kept ? a[j] / keep_prob : (REAL)0;
+        const uint8_t kept = u < threshold;
+        mask[j] = kept;
+        a[j] *= kept ? inverse_keep : (REAL)0;
     }
 }
 
@@ -92,27 +92,55 @@ void FNN(fnn_dropout_apply)(REAL *A, ptrdiff_t rows, ptrdiff_t cols, const fnn_d
 #define FNN_BLOCK 2048
 #endif
 
+/* Narrow layers (fewer than FNN_NARROW units) add the bias and apply the
+ * activation in one flat loop over chunks of whole rows, with the bias tiled
+ * to the chunk's length: a per-row loop of 1-4 units would cost more in
+ * loop overhead than the arithmetic. */
+#ifndef FNN_NARROW
+#define FNN_NARROW 32
+#define FNN_TILE 64
+#endif
+
 static inline __attribute__((always_inline)) void FNN(bias_activation_rows)(
     REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows, ptrdiff_t cols, const int activation,
     REAL slope, const fnn_dropout *dropout)
 {
     const ptrdiff_t block_rows = cols >= FNN_BLOCK ? 1 : FNN_BLOCK / cols;
+    REAL tiled_bias[FNN_TILE];
+    const ptrdiff_t tile = cols < FNN_NARROW ? cols * (FNN_TILE / cols) : 0;
+    for (ptrdiff_t t = 0; t < tile; t += cols) {
+        memcpy(tiled_bias + t, b, (size_t)cols * sizeof(REAL));
+    }
     for (ptrdiff_t first = 0; first < rows; first += block_rows) {
         const ptrdiff_t n = rows - first < block_rows ? rows - first : block_rows;
         REAL *z = Z + first * cols;
         REAL *a = A + first * cols;
-        for (ptrdiff_t i = 0; i < n; i++) {
-            for (ptrdiff_t j = 0; j < cols; j++) {
-                z[i * cols + j] += b[j];
-            }
-        }
-        if (activation == FNN_SOFTMAX) {
-            for (ptrdiff_t i = 0; i < n; i++) {
-                FNN(softmax_row)(z + i * cols, a + i * cols, cols);
+        if (tile > 0 && activation != FNN_SOFTMAX) {
+            const ptrdiff_t count = n * cols;
+            for (ptrdiff_t start = 0; start < count; start += tile) {
+                const ptrdiff_t length = count - start < tile ? count - start : tile;
+                REAL *zc = z + start;
+                REAL *ac = a + start;
+                for (ptrdiff_t t = 0; t < length; t++) {
+                    const REAL value = zc[t] + tiled_bias[t];
+                    zc[t] = value;
+                    ac[t] = FNN(activate)(value, activation, slope);
+                }
             }
         } else {
-            for (ptrdiff_t k = 0; k < n * cols; k++) {
-                a[k] = FNN(activate)(z[k], activation, slope);
+            for (ptrdiff_t i = 0; i < n; i++) {
+                for (ptrdiff_t j = 0; j < cols; j++) {
+                    z[i * cols + j] += b[j];
+                }
+            }
+            if (activation == FNN_SOFTMAX) {
+                for (ptrdiff_t i = 0; i < n; i++) {
+                    FNN(softmax_row)(z + i * cols, a + i * cols, cols);
+                }
+            } else {
+                for (ptrdiff_t k = 0; k < n * cols; k++) {
+                    a[k] = FNN(activate)(z[k], activation, slope);
+                }
             }
         }
         if (dropout != NULL) {

@@ -45,6 +45,26 @@ typedef struct {
 /* The key of one (step, layer) under the fit's seed. */
 uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer);
 
+enum fnn_optimizer {
+    FNN_GD = 0,
+    FNN_MOMENTUM = 1,
+    FNN_RMSPROP = 2,
+    FNN_ADAM = 3
+};
+
+/* One optimiser step's constants (SPEC 10). l2_scale adds the L2 term,
+ * g = grad + l2_scale * param, inside the same pass. */
+typedef struct {
+    int kind;
+    double learning_rate;
+    double l2_scale;
+    double beta;              /* momentum */
+    double beta1, beta2;      /* adam (beta2 also rmsprop) */
+    double epsilon;
+    double bias_correction1;  /* adam: 1 - beta1^t */
+    double bias_correction2;  /* adam: 1 - beta2^t */
+} fnn_step;
+
 #define FNN_DECLARE_KERNELS(REAL, SFX)                                              \
     /* Z += b (row broadcast), then A = g(Z) (softmax is row-wise), then       \
      * dropout on A when `dropout` is not NULL: one pass, row by row. */          \
@@ -78,7 +98,12 @@ uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer);
     void fnn_axpy_##SFX(ptrdiff_t count, double alpha, const REAL *x, REAL *y);     \
     /* dst[i, :] = src[index[i], :] for i < rows: the mini-batch gather. */         \
     void fnn_gather_rows_##SFX(const REAL *src, const ptrdiff_t *index,             \
-                               ptrdiff_t rows, ptrdiff_t cols, REAL *dst);
+                               ptrdiff_t rows, ptrdiff_t cols, REAL *dst);          \
+    /* One optimiser step on count parameters, moments `first` (momentum's v,     \
+     * adam's m) and `second` (rmsprop's s, adam's v), in one pass. */            \
+    void fnn_optimizer_step_##SFX(REAL *param, const REAL *grad, REAL *first,       \
+                                  REAL *second, ptrdiff_t count,                    \
+                                  const fnn_step *step);
 
 FNN_DECLARE_KERNELS(float, f32)
 FNN_DECLARE_KERNELS(double, f64)

@@ -59,6 +59,13 @@ class DenseEstimator(BaseEstimator):
         "init": [StrOptions(set(INIT_SCHEMES)), tuple, list],
         "cost_every": [Interval(Integral, 1, None, closed="left"), None],
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), type, np.dtype, None],
+        "optimizer": [StrOptions({"gd", "momentum", "rmsprop", "adam"})],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "inverse"})],
+        "decay_rate": [Interval(Real, 0, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -123,7 +130,10 @@ class DenseEstimator(BaseEstimator):
             n_iter, costs, masks = core.train(
                 stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
                 batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,
-                self._progress_callback(), self._record_dropout_steps, n_threads)
+                self._progress_callback(), self._record_dropout_steps, n_threads,
+                self.optimizer, float(self.momentum), float(self.beta_1), float(self.beta_2),
+                float(self.epsilon),
+                float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0)
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = masks

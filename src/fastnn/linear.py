@@ -19,6 +19,16 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
         Reshuffle the rows before every epoch (mini-batch only).
     l2 : float >= 0, default 0.0
         L2 strength lambda; the cost adds l2 / (2 n) * ||W||^2.
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "gd"
+        The update rule (SPEC 10): plain gradient descent, momentum
+        (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient average
+        with beta_2) or Adam (beta_1, beta_2, bias-corrected); epsilon guards
+        the division of rmsprop and adam.
+    momentum, beta_1, beta_2 : float in [0, 1), defaults 0.9, 0.9, 0.999
+    epsilon : float > 0, default 1e-8
+    learning_rate_schedule : {"constant", "inverse"}, default "constant"
+        "inverse": the learning rate of epoch e is learning_rate / (1 + decay_rate * e).
+    decay_rate : float >= 0, default 0.0
     init : "zeros" (default), "small", "xavier", "he", "auto" or (coefs, intercepts)
     cost_every : int >= 1 or None, default 100
         Record the cost every `cost_every` iterations (in `costs_`); None
@@ -49,8 +59,9 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     _max_classes = 2
 
     def __init__(self, learning_rate=0.1, max_iter=1000, batch_size=None, shuffle=True,
-                 l2=0.0, init="zeros", cost_every=100, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 l2=0.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="zeros",
+                 cost_every=100, dtype=None, n_threads=None, random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

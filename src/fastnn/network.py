@@ -29,6 +29,16 @@ _SHARED_DOC = """
     keep_prob : float in (0, 1] or sequence, default 1.0
         Inverted-dropout keep probability: a float for every hidden layer, or
         one entry per hidden layer with an optional leading entry for the input.
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "gd"
+        The update rule (SPEC 10): plain gradient descent, momentum
+        (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient average
+        with beta_2) or Adam (beta_1, beta_2, bias-corrected); epsilon guards
+        the division of rmsprop and adam.
+    momentum, beta_1, beta_2 : float in [0, 1), defaults 0.9, 0.9, 0.999
+    epsilon : float > 0, default 1e-8
+    learning_rate_schedule : {"constant", "inverse"}, default "constant"
+        "inverse": the learning rate of epoch e is learning_rate / (1 + decay_rate * e).
+    decay_rate : float >= 0, default 0.0
     init : "auto", "he", "xavier", "small" or (coefs, intercepts), default "auto"
         "auto" is he for relu-like units, xavier otherwise; "zeros" is refused
         (hidden units would never differ).
@@ -71,8 +81,9 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", leaky_slope=0.01,
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
-                 keep_prob=1.0, init="auto", cost_every=100, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
+                 cost_every=100, dtype=None, n_threads=None, random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):
@@ -94,8 +105,9 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     def __init__(self, hidden_layer_size=4, activation="tanh", leaky_slope=0.01,
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
-                 keep_prob=1.0, init="auto", cost_every=100, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
+                 cost_every=100, dtype=None, n_threads=None, random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

@@ -442,12 +442,13 @@ def minibatches(order, batch_size):
 def train(X, Y, coefs, intercepts, *, hidden_activation, output_activation, loss,
           learning_rate, max_iter, batch_size=None, shuffle=False, bit_generator=None,
           l2=0.0, leaky_slope=0.01, cost_every=100, optimizer="gd", keep_probs=None,
-          dropout_masks=None, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):
+          dropout_masks=None, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, decay=0.0):
     """Mini-batch training (SPEC 8); returns (coefs, intercepts, costs).
 
     dropout_masks[s] holds the L masks of global step s (counted across epochs),
     or dropout_masks is None for no dropout; the masks are inputs so that the
-    compiled loop's random draws can be replayed here.
+    compiled loop's random draws can be replayed here. The learning rate of
+    epoch e is learning_rate / (1 + decay * e) (decay 0: constant).
     """
     X, Y = _as_float(X), _as_float(Y)
     if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
@@ -492,7 +493,8 @@ def train(X, Y, coefs, intercepts, *, hidden_activation, output_activation, loss
             grads = []
             for dW, db in zip(coef_grads, intercept_grads):
                 grads += [dW, db]
-            params, state = optimizer_step(optimizer, params, grads, state, learning_rate,
+            params, state = optimizer_step(optimizer, params, grads, state,
+                                           learning_rate / (1.0 + decay * epoch),
                                            beta, beta1, beta2, epsilon)
             step += 1
         if record_cost:

@@ -31,8 +31,10 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", output="identity",
                  leaky_slope=0.01, learning_rate=0.01, max_iter=200, batch_size=None,
-                 shuffle=True, l2=0.0, keep_prob=1.0, init="auto", cost_every=100,
-                 dtype=None, n_threads=None, random_state=None, verbose=0):
+                 shuffle=True, l2=0.0, keep_prob=1.0, optimizer="gd", momentum=0.9,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, learning_rate_schedule="constant",
+                 decay_rate=0.0, init="auto", cost_every=100, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

@@ -7,6 +7,7 @@ from cython cimport floating
 from libc.stdint cimport uint8_t, uint64_t
 
 from fastnn._core.network cimport Network
+from fastnn._core.kernels cimport fnn_step
 
 cdef void forward(const Network* net, const floating* params, const floating* X_rows,
                   Py_ssize_t first_row, Py_ssize_t rows, floating* Z, floating* A,
@@ -24,4 +25,5 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
 cdef void update_layers(const Network* net, floating* params, floating* grads,
                         const floating* X_batch, Py_ssize_t rows, const floating* A,
                         const floating* deltas, double learning_rate,
+                        const fnn_step* step, floating* moment1, floating* moment2,
                         int thread, int n_threads) noexcept nogil

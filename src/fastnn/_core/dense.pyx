@@ -16,7 +16,7 @@ from libc.string cimport memcpy
 from fastnn._core.blas cimport gemm
 from fastnn._core.network cimport Network
 from fastnn._core.kernels cimport (
-    fnn_dropout, fnn_dropout_key, bias_activation, activation_backward, output_delta,
+    fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward, output_delta,
     loss_sum as kernel_loss_sum, column_sums, sum_squares, axpy,
 )
 
@@ -115,6 +115,7 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
 cdef void update_layers(const Network* net, floating* params, floating* grads,
                         const floating* X_batch, Py_ssize_t rows, const floating* A,
                         const floating* deltas, double learning_rate,
+                        const fnn_step* step, floating* moment1, floating* moment2,
                         int thread, int n_threads) noexcept nogil:
     """The gradient step of every layer, on this thread's share of W_l and b_l,
     from the whole batch's A and deltas. W_l is shared by its longer side
@@ -126,10 +127,15 @@ cdef void update_layers(const Network* net, floating* params, floating* grads,
         stored; `grads` holds only the bias gradients on the way.
     learning_rate == 0: write dJ/dW_l and dJ/db_l into `grads` (same layout
         as params) instead, with the L2 term riding on GEMM's beta.
+    step != NULL (momentum, rmsprop, adam): the data part of the gradient
+        goes to `grads`, then one fused pass per block adds the L2 term and
+        applies the optimiser with its moments `moment1` and `moment2` (laid out
+        like params); learning_rate is then unused.
     X_batch is the batch's input as layer 0 saw it (after input dropout).
     """
-    cdef Py_ssize_t l, n_in, n_out, first, end, first_in, end_in, first_out, end_out, k
+    cdef Py_ssize_t l, n_in, n_out, first, end, first_in, end_in, first_out, end_out, k, offset
     cdef double inv_rows = 1.0 / rows
+    cdef fnn_step block_step
     cdef const floating* A_prev
     cdef const floating* delta_l
     cdef floating* target
@@ -143,11 +149,16 @@ cdef void update_layers(const Network* net, floating* params, floating* grads,
         first = n_out * thread // n_threads
         end = n_out * (thread + 1) // n_threads
         if end > first:
-            column_sums(delta_l + first, rows, end - first, n_out, inv_rows,
-                        grads + net.intercept_offsets[l] + first)
-            if learning_rate > 0.0:
-                axpy(end - first, -learning_rate, grads + net.intercept_offsets[l] + first,
-                     params + net.intercept_offsets[l] + first)
+            offset = net.intercept_offsets[l] + first
+            column_sums(delta_l + first, rows, end - first, n_out, inv_rows, grads + offset)
+            if step != NULL:
+                # biases are never regularised
+                block_step = step[0]
+                block_step.l2_scale = 0.0
+                optimizer_step(params + offset, grads + offset, moment1 + offset if moment1 != NULL else NULL,
+                               moment2 + offset if moment2 != NULL else NULL, end - first, &block_step)
+            elif learning_rate > 0.0:
+                axpy(end - first, -learning_rate, grads + offset, params + offset)
 
         # This thread's block of W_l: rows [first_in, end_in), columns [first_out, end_out).
         first_in, end_in, first_out, end_out = 0, n_in, 0, n_out
@@ -158,8 +169,24 @@ cdef void update_layers(const Network* net, floating* params, floating* grads,
             first_out, end_out = first, end
         if end_in == first_in or end_out == first_out:
             continue
+        offset = net.coef_offsets[l] + first_in * n_out + first_out
+        if step != NULL:
+            # grads[block] = (A_{l-1}.T @ delta_l)[block] / n, then one pass:
+            # g = grads + (l2/n) W; moments; W -= lr * (the optimiser's direction)
+            gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,
+                 <floating> inv_rows, A_prev + first_in, <int> n_in, delta_l + first_out, <int> n_out,
+                 <floating> 0.0, grads + offset, <int> n_out)
+            block_step = step[0]
+            block_step.l2_scale = net.l2 * inv_rows
+            for k in range(first_in, end_in):
+                offset = net.coef_offsets[l] + k * n_out + first_out
+                optimizer_step(params + offset, grads + offset,
+                               moment1 + offset if moment1 != NULL else NULL,
+                               moment2 + offset if moment2 != NULL else NULL,
+                               end_out - first_out, &block_step)
+            continue
         target = params if learning_rate > 0.0 else grads
-        target += net.coef_offsets[l] + first_in * n_out + first_out
+        target += offset
         if learning_rate > 0.0:
             # W_l[block] = (1 - lr*l2/n) * W_l[block] - (lr/n) * (A_{l-1}.T @ delta_l)[block]
             gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,

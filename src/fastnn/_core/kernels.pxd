@@ -13,6 +13,24 @@ cdef extern from "fastnn_kernels.h" nogil:
     uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer)
 
     enum:
+        FNN_GD
+        FNN_MOMENTUM
+        FNN_RMSPROP
+        FNN_ADAM
+    ctypedef struct fnn_step:
+        int kind
+        double learning_rate
+        double l2_scale
+        double beta
+        double beta1
+        double beta2
+        double epsilon
+        double bias_correction1
+        double bias_correction2
+    void fnn_optimizer_step_f32(float* param, const float* grad, float* first, float* second, Py_ssize_t count, const fnn_step* step)
+    void fnn_optimizer_step_f64(double* param, const double* grad, double* first, double* second, Py_ssize_t count, const fnn_step* step)
+
+    enum:
         FNN_SIGMOID
         FNN_TANH
         FNN_RELU
@@ -111,6 +129,15 @@ cdef inline void axpy(Py_ssize_t count, double alpha, const floating* x, floatin
         fnn_axpy_f32(count, alpha, x, y)
     else:
         fnn_axpy_f64(count, alpha, x, y)
+
+
+cdef inline void optimizer_step(floating* param, const floating* grad, floating* first,
+                                floating* second, Py_ssize_t count,
+                                const fnn_step* step) noexcept nogil:
+    if floating is float:
+        fnn_optimizer_step_f32(param, grad, first, second, count, step)
+    else:
+        fnn_optimizer_step_f64(param, grad, first, second, count, step)
 
 
 cdef inline void gather_rows(const floating* src, const Py_ssize_t* index, Py_ssize_t rows,

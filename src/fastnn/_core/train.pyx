@@ -11,6 +11,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from libc.stdint cimport uint8_t, uint64_t
+from libc.math cimport pow
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
@@ -21,7 +22,7 @@ from fastnn._core.network cimport Network
 from fastnn._core.stack cimport DenseStack
 from fastnn._core.dense cimport forward, loss_sum, l2_term, backward_deltas, update_layers
 from fastnn._core.kernels cimport (
-    fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
+    fnn_step, FNN_GD, FNN_MOMENTUM, FNN_RMSPROP, FNN_ADAM, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
     fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team,
 )
 
@@ -39,6 +40,8 @@ cdef struct Schedule:
     Py_ssize_t cost_every
     bint shuffle
     double learning_rate
+    double decay              # learning rate of epoch e: learning_rate / (1 + decay * e)
+    fnn_step optimizer        # kind FNN_GD: the step folded into the weight GEMM
 
 
 cdef struct Workspace:
@@ -48,6 +51,8 @@ cdef struct Workspace:
     void* A
     void* deltas              # n dJ/dZ of every layer, laid out like Z
     void* grads
+    void* moment1             # momentum's v, adam's m; NULL when unused
+    void* moment2             # rmsprop's s, adam's v; NULL when unused
     void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
     void* Y_batch             # gathered targets; NULL without shuffling
     Py_ssize_t* order         # row order, reshuffled in place every epoch
@@ -68,7 +73,7 @@ cdef class Buffers:
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
                   bint shuffle, shuffle_bit_generator, dropout_bit_generator,
-                  Py_ssize_t record_steps):
+                  Py_ssize_t record_steps, int optimizer):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -76,6 +81,8 @@ cdef class Buffers:
         self.ws.A = self.floats(capacity * stack.total_units, dtype)
         self.ws.deltas = self.floats(capacity * stack.total_units, dtype)
         self.ws.grads = self.floats(stack.n_params, dtype)
+        self.ws.moment1 = self.floats(stack.n_params if optimizer in (FNN_MOMENTUM, FNN_ADAM) else 0, dtype)
+        self.ws.moment2 = self.floats(stack.n_params if optimizer in (FNN_RMSPROP, FNN_ADAM) else 0, dtype)
         self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
         self.ws.order = <Py_ssize_t*> self.pointer(np.arange(n_samples, dtype=np.intp))
@@ -133,6 +140,8 @@ cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
 
 cdef enum:
     MAX_THREADS = 64
+
+OPTIMIZER_CODES = {"gd": FNN_GD, "momentum": FNN_MOMENTUM, "rmsprop": FNN_RMSPROP, "adam": FNN_ADAM}
 
 # Longest run of epochs without a look at Python (Ctrl-C) when no cost is due.
 cdef double SECONDS_BETWEEN_VISITS = 0.02
@@ -246,6 +255,9 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef const floating* Y_rows
     cdef int t
     cdef timespec last_visit
+    cdef double learning_rate
+    cdef fnn_step step_constants = schedule.optimizer
+    cdef const fnn_step* optimizer = NULL if schedule.optimizer.kind == FNN_GD else &step_constants
     clock_gettime(CLOCK_MONOTONIC, &last_visit)
 
     for epoch in range(schedule.max_iter):
@@ -254,6 +266,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
             fnn_barrier_wait(&shared.barrier)
         record = schedule.cost_every > 0 and epoch % schedule.cost_every == 0
+        learning_rate = schedule.learning_rate / (1.0 + schedule.decay * epoch)
+        step_constants.learning_rate = learning_rate
         cost_part = 0.0
         start = 0
         while start < n:
@@ -279,9 +293,14 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             fnn_barrier_wait(&shared.barrier)
             if thread == 0 and step < ws.record_steps:
                 record_masks(net, ws, step)
+            if optimizer != NULL:
+                # adam's bias corrections for step t = step + 1
+                step_constants.bias_correction1 = 1.0 - pow(step_constants.beta1, step + 1)
+                step_constants.bias_correction2 = 1.0 - pow(step_constants.beta2, step + 1)
             update_layers(net, params, <floating*> ws.grads,
                           X_batch if ws.input_mask != NULL else X_rows, rows,
-                          <floating*> ws.A, <floating*> ws.deltas, schedule.learning_rate,
+                          <floating*> ws.A, <floating*> ws.deltas, learning_rate,
+                          optimizer, <floating*> ws.moment1, <floating*> ws.moment2,
                           thread, n_threads)
             fnn_barrier_wait(&shared.barrier)
             start += rows
@@ -320,7 +339,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
           const floating[:, ::1] Y, double learning_rate, Py_ssize_t max_iter,
           Py_ssize_t batch_size, bint shuffle, Py_ssize_t cost_every,
           shuffle_bit_generator=None, dropout_bit_generator=None, callback=None,
-          Py_ssize_t record_steps=0, int n_threads=1):
+          Py_ssize_t record_steps=0, int n_threads=1, str optimizer="gd", double beta=0.9,
+          double beta1=0.9, double beta2=0.999, double epsilon=1e-8, double decay=0.0):
     """Train in place: `params` (flat, see DenseStack) is updated step by step.
 
     batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
@@ -328,7 +348,10 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     cost)` runs with the GIL at every recorded cost and stops training by
     returning True; cost_every == 0 records no cost. record_steps > 0 keeps the dropout masks of the first
     steps. n_threads > 1 shares every batch among that many threads (BLAS
-    should then run single-threaded). Returns (n_iter, costs, recorded_masks).
+    should then run single-threaded). optimizer is "gd", "momentum",
+    "rmsprop" or "adam" (SPEC 10, with beta, beta1, beta2, epsilon); the
+    learning rate of epoch e is learning_rate / (1 + decay * e).
+    Returns (n_iter, costs, recorded_masks).
     """
     cdef Py_ssize_t n = X.shape[0]
     if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
@@ -352,9 +375,19 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     schedule.cost_every = cost_every
     schedule.shuffle = shuffle
     schedule.learning_rate = learning_rate
+    schedule.decay = decay
+    schedule.optimizer.kind = OPTIMIZER_CODES[optimizer]
+    schedule.optimizer.learning_rate = learning_rate
+    schedule.optimizer.l2_scale = 0.0
+    schedule.optimizer.beta = beta
+    schedule.optimizer.beta1 = beta1
+    schedule.optimizer.beta2 = beta2
+    schedule.optimizer.epsilon = epsilon
+    schedule.optimizer.bias_correction1 = 1.0
+    schedule.optimizer.bias_correction2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
-                                   dropout_bit_generator, record_steps)
+                                   dropout_bit_generator, record_steps, schedule.optimizer.kind)
     n_records = (max_iter + cost_every - 1) // cost_every if cost_every > 0 else 0
     costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
     cdef double[::1] costs = costs_array
@@ -412,7 +445,7 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
         backward_deltas(&net, &params[0], &Y[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, &deltas[0])
         # learning_rate 0: gradients only; params are not written.
         update_layers(&net, <floating*> &params[0], &grads[0], &X[0, 0], n, &A[0], &deltas[0],
-                      0.0, 0, 1)
+                      0.0, <fnn_step*> NULL, <floating*> NULL, <floating*> NULL, 0, 1)
     return cost_sum / n, grads_array
 
 

@@ -22,11 +22,12 @@ class DenseClassifierMixin(ClassifierMixin):
         name = type(self).__name__
         if len(classes) < 2:
             raise ValueError(
-                f"{name} needs at least two classes in y; got only {classes.tolist()}")
+                f"{name} needs at least two classes in y; got one class: {classes.tolist()}")
         if self._max_classes is not None and len(classes) > self._max_classes:
             raise ValueError(
-                f"{name} handles exactly {self._max_classes} classes; y has "
-                f"{len(classes)}: {classes.tolist()[:10]}. Use DeepNetwork for more.")
+                f"Only binary classification is supported. {name} handles exactly "
+                f"{self._max_classes} classes; y has {len(classes)}: {classes.tolist()[:10]}. "
+                "Use DeepNetwork for more.")
         return self._indicator(y, classes), {"classes_": classes}
 
     def _encode_targets(self, y):

@@ -73,19 +73,25 @@ def snapshot(model):
     return copy.deepcopy(vars(model))
 
 
+def assert_same_value(actual, saved, name):
+    if isinstance(saved, (list, tuple)):
+        assert type(actual) is type(saved) and len(actual) == len(saved), name
+        for part, saved_part in zip(actual, saved):
+            assert_same_value(part, saved_part, name)
+    elif isinstance(saved, np.ndarray):
+        np.testing.assert_array_equal(actual, saved)
+        assert actual.dtype == saved.dtype, name
+    elif isinstance(saved, np.random.BitGenerator):
+        assert actual.state == saved.state, name  # same stream, same position
+    else:
+        assert actual == saved, name
+
+
 def assert_same_state(model, saved):
     state = vars(model)
     assert state.keys() == saved.keys()
     for name, value in saved.items():
-        if isinstance(value, list):
-            assert len(state[name]) == len(value)
-            for part, saved_part in zip(state[name], value):
-                np.testing.assert_array_equal(part, saved_part)
-        elif isinstance(value, np.ndarray):
-            np.testing.assert_array_equal(state[name], value)
-            assert state[name].dtype == value.dtype
-        else:
-            assert state[name] == value, name
+        assert_same_value(state[name], value, name)
 
 
 @pytest.mark.parametrize("case", BAD_DATA, ids=list(BAD_DATA))

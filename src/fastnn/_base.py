@@ -2,6 +2,7 @@
 compiled core. A model family only says which layers, activations and loss it
 uses and how its targets become the 2-D matrix Y; `_fit` is the one training
 path for all of them."""
+import copy
 from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
@@ -66,6 +67,7 @@ class DenseEstimator(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"constant", "inverse"})],
         "decay_rate": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -91,8 +93,9 @@ class DenseEstimator(BaseEstimator):
         """Keep probability of the input of each layer (index 0: the data)."""
         return np.ones(n_layers)
 
-    def _fit_targets(self, y):
-        """(Y, fitted target attributes) from the fit's y: Y is 2-D float."""
+    def _fit_targets(self, y, classes=None):
+        """(Y, fitted target attributes) from the fit's y: Y is 2-D float;
+        `classes` (classifiers' partial_fit) lists every label to expect."""
         raise NotImplementedError
 
     def _encode_targets(self, y):
@@ -102,38 +105,61 @@ class DenseEstimator(BaseEstimator):
     # -- the one training path ------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Train on X (n_samples, n_features) and targets y; returns self."""
+        """Train on X (n_samples, n_features) and targets y for max_iter
+        epochs; with warm_start=True a fitted model goes on from its current
+        weights and optimiser state. Returns self."""
         with unchanged_on_failure(self):
-            return self._fit(X, y)
+            resume = bool(self.warm_start) and hasattr(self, "coefs_")
+            return self._fit(X, y, int(self.max_iter), resume)
 
-    def _fit(self, X, y):
-        dtype = self._requested_dtype()
-        X, y = validate_data(self, X, y, dtype=dtype, order="C", **self._validate_targets_kwargs())
-        Y, target_attributes = self._fit_targets(y)
-        Y = np.ascontiguousarray(Y, dtype=X.dtype)
-        layer_sizes = (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1])
-        stack = self._stack(layer_sizes, Y.shape[1], self._keep_probs(len(layer_sizes) - 1))
-        init_rng, shuffle_bits, dropout_bits = training_generators(self.random_state)
-        coefs, intercepts = initial_parameters(
-            self.init, layer_sizes, self._hidden_activation(), init_rng, X.dtype)
-        params = stack.pack(coefs, intercepts, X.dtype)
+    def _partial_fit(self, X, y, classes=None):
+        with unchanged_on_failure(self):
+            return self._fit(X, y, 1, hasattr(self, "coefs_"), classes)
+
+    def _fit(self, X, y, epochs, resume, classes=None):
+        """The one training path: `epochs` passes over (X, y), from a fresh
+        start or (resume) from the fitted weights, optimiser state, epoch and
+        step counts, so that calls in sequence train like one long fit."""
+        if resume:
+            stack, params, dtype = self._fitted_stack_and_params(dropout=True)
+            X, Y = self._validated_data_and_targets(X, y, dtype)
+            self._check_same_architecture(X.shape[1], Y.shape[1], stack)
+            target_attributes = {}
+            first_epoch, first_step, moments = self.n_iter_, self._n_steps, self._moments
+            order = self._order
+            # copies: a failed call must leave the stored streams where they were
+            shuffle_bits, dropout_bits = copy.deepcopy(self._random_streams)
+        else:
+            X, y = validate_data(self, X, y, dtype=self._requested_dtype(), order="C",
+                                 **self._validate_targets_kwargs())
+            Y, target_attributes = self._fit_targets(y, classes)
+            Y = np.ascontiguousarray(Y, dtype=X.dtype)
+            layer_sizes = (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1])
+            stack = self._stack(layer_sizes, Y.shape[1], self._keep_probs(len(layer_sizes) - 1))
+            init_rng, shuffle_bits, dropout_bits = training_generators(self.random_state)
+            coefs, intercepts = initial_parameters(
+                self.init, layer_sizes, self._hidden_activation(), init_rng, X.dtype)
+            params = stack.pack(coefs, intercepts, X.dtype)
+            first_epoch, first_step, moments, order = 0, 0, None, None
 
         n_samples = X.shape[0]
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         # Shuffling a single full batch would change nothing but summation order.
         shuffle = bool(self.shuffle) and batch_size < n_samples
+        layer_sizes = tuple(stack.layer_sizes)
         n_threads = training_threads(self.n_threads, batch_size, layer_sizes)
         # One threading layer at a time: while fastnn's threads share a batch,
         # BLAS runs single-threaded inside each (two pools on the same cores
         # spin against each other).
         with threadpool_limits(1, user_api="blas") if n_threads > 1 else nullcontext():
-            n_iter, costs, masks = core.train(
-                stack, params, X, Y, float(self.learning_rate), int(self.max_iter),
+            n_iter, costs, masks, moments, order = core.train(
+                stack, params, X, Y, float(self.learning_rate), epochs,
                 batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,
                 self._progress_callback(), self._record_dropout_steps, n_threads,
                 self.optimizer, float(self.momentum), float(self.beta_1), float(self.beta_2),
                 float(self.epsilon),
-                float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0)
+                float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0,
+                first_epoch, first_step, moments, order)
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = masks
@@ -141,9 +167,21 @@ class DenseEstimator(BaseEstimator):
         for name, value in target_attributes.items():
             setattr(self, name, value)
         self.coefs_, self.intercepts_ = (list(part) for part in stack.unpack(params))
-        self.costs_ = costs
-        self.n_iter_ = int(n_iter)
+        self.costs_ = np.concatenate([self.costs_, costs]) if resume else costs
+        self.n_iter_ = first_epoch + int(n_iter)
+        # What a later partial_fit or warm start goes on from.
+        self._n_steps = first_step + int(n_iter) * -(-n_samples // batch_size)
+        self._moments = moments
+        self._order = order  # the shuffle of a warm start goes on from here (same rows)
+        self._random_streams = (shuffle_bits, dropout_bits)
         return self
+
+    def _check_same_architecture(self, n_features, n_outputs, stack):
+        expected = (n_features, *self._hidden_layer_sizes(), n_outputs)
+        if tuple(stack.layer_sizes) != expected:
+            raise ValueError(
+                f"cannot continue training: the fitted layers are {tuple(stack.layer_sizes)} "
+                f"but the parameters ask for {expected}; fit again with warm_start=False")
 
     def _requested_dtype(self):
         """dtype=None keeps float32 input and makes everything else float64."""
@@ -171,10 +209,13 @@ class DenseEstimator(BaseEstimator):
         return report
 
     # -- using the fitted model ------------------------------------------
-    def _fitted_stack_and_params(self):
+    def _fitted_stack_and_params(self, dropout=False):
+        """The fitted network (with its dropout when training goes on) and its
+        flat parameters."""
         check_is_fitted(self, "coefs_")
         layer_sizes = [W.shape[0] for W in self.coefs_] + [self.coefs_[-1].shape[1]]
-        stack = self._stack(layer_sizes, layer_sizes[-1])
+        keep_probs = self._keep_probs(len(layer_sizes) - 1) if dropout else None
+        stack = self._stack(layer_sizes, layer_sizes[-1], keep_probs)
         dtype = self.coefs_[0].dtype
         return stack, stack.pack(self.coefs_, self.intercepts_, dtype), dtype
 

@@ -1,7 +1,7 @@
 """Class labels <-> the output layer: two classes use one sigmoid unit and
 log-loss, more use softmax and cross-entropy (DESIGN: public API contract)."""
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils.multiclass import check_classification_targets
 
 
@@ -16,10 +16,24 @@ class DenseClassifierMixin(ClassifierMixin):
             return "sigmoid", "log_loss"
         return "softmax", "cross_entropy"
 
-    def _fit_targets(self, y):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """One pass over (X, y) in batches of batch_size, continuing from the
+        current weights and optimiser state (each call counts as one epoch).
+        The first call sets the model up: `classes` must then list every
+        label the calls will see (default: the labels of this y)."""
+        return self._partial_fit(X, y, classes)
+
+    def _fit_targets(self, y, classes=None):
         check_classification_targets(y)
-        classes = np.unique(y)
         name = type(self).__name__
+        if classes is None:
+            classes = np.unique(y)
+        else:
+            classes = np.unique(np.asarray(classes))
+            unseen = np.setdiff1d(y, classes)
+            if unseen.size:
+                raise ValueError(f"y contains labels not in classes: {unseen.tolist()[:10]}")
         if len(classes) < 2:
             raise ValueError(
                 f"{name} needs at least two classes in y; got one class: {classes.tolist()}")

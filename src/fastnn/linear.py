@@ -34,6 +34,9 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
         Record the cost every `cost_every` iterations (in `costs_`); None
         records none (with dropout, each recorded epoch costs an extra
         forward pass, since the cost is taken without dropout).
+    warm_start : bool, default False
+        fit goes on from the fitted weights and optimiser state instead of
+        starting again (same layers required).
     dtype : None, "float32" or "float64", default None
         None keeps float32 input in float32 and uses float64 otherwise.
     n_threads : int >= 1 or None, default None
@@ -61,7 +64,8 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     def __init__(self, learning_rate=0.1, max_iter=1000, batch_size=None, shuffle=True,
                  l2=0.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="zeros",
-                 cost_every=100, dtype=None, n_threads=None, random_state=None, verbose=0):
+                 cost_every=100, warm_start=False, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

@@ -45,6 +45,9 @@ _SHARED_DOC = """
     cost_every : int >= 1 or None, default 100
         Record the cost (without dropout) every `cost_every` iterations; None
         records none (with dropout, a recorded epoch costs an extra forward pass).
+    warm_start : bool, default False
+        fit goes on from the fitted weights and optimiser state instead of
+        starting again (same layers required).
     dtype : None, "float32" or "float64"
         None keeps float32 input in float32, everything else trains in float64.
     n_threads : int >= 1 or None, default None
@@ -83,7 +86,8 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
                  keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
-                 cost_every=100, dtype=None, n_threads=None, random_state=None, verbose=0):
+                 cost_every=100, warm_start=False, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):
@@ -107,7 +111,8 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
                  keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
-                 cost_every=100, dtype=None, n_threads=None, random_state=None, verbose=0):
+                 cost_every=100, warm_start=False, dtype=None, n_threads=None,
+                 random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

@@ -2,7 +2,7 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastnn._base import store_parameters
@@ -33,8 +33,8 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
                  leaky_slope=0.01, learning_rate=0.01, max_iter=200, batch_size=None,
                  shuffle=True, l2=0.0, keep_prob=1.0, optimizer="gd", momentum=0.9,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, learning_rate_schedule="constant",
-                 decay_rate=0.0, init="auto", cost_every=100, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 decay_rate=0.0, init="auto", cost_every=100, warm_start=False, dtype=None,
+                 n_threads=None, random_state=None, verbose=0):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):
@@ -43,7 +43,13 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
     def _output_activation_and_loss(self, n_outputs):
         return self.output, "squared"
 
-    def _fit_targets(self, y):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """One pass over (X, y) in batches of batch_size, continuing from the
+        current weights and optimiser state (each call counts as one epoch)."""
+        return self._partial_fit(X, y)
+
+    def _fit_targets(self, y, classes=None):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return Y, {"n_outputs_": Y.shape[1], "_y_is_1d": y.ndim == 1}
 

@@ -41,6 +41,8 @@ cdef struct Schedule:
     bint shuffle
     double learning_rate
     double decay              # learning rate of epoch e: learning_rate / (1 + decay * e)
+    Py_ssize_t first_epoch    # epochs and steps already taken by earlier calls
+    Py_ssize_t first_step     # (partial_fit, warm_start): count on from there
     fnn_step optimizer        # kind FNN_GD: the step folded into the weight GEMM
 
 
@@ -70,10 +72,12 @@ cdef class Buffers:
     cdef Workspace ws
     cdef list arrays
     cdef object mask_record
+    cdef readonly list moment_arrays
+    cdef readonly object order
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
                   bint shuffle, shuffle_bit_generator, dropout_bit_generator,
-                  Py_ssize_t record_steps, int optimizer):
+                  Py_ssize_t record_steps, int optimizer, moments, order):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -81,11 +85,29 @@ cdef class Buffers:
         self.ws.A = self.floats(capacity * stack.total_units, dtype)
         self.ws.deltas = self.floats(capacity * stack.total_units, dtype)
         self.ws.grads = self.floats(stack.n_params, dtype)
-        self.ws.moment1 = self.floats(stack.n_params if optimizer in (FNN_MOMENTUM, FNN_ADAM) else 0, dtype)
-        self.ws.moment2 = self.floats(stack.n_params if optimizer in (FNN_RMSPROP, FNN_ADAM) else 0, dtype)
+        # The optimiser's moments start at zero, or where an earlier call left them.
+        for slot, used in enumerate((optimizer in (FNN_MOMENTUM, FNN_ADAM),
+                                     optimizer in (FNN_RMSPROP, FNN_ADAM))):
+            start = moments[slot] if moments is not None else None
+            if used and start is not None:
+                array = np.array(start, dtype=dtype, copy=True)
+                if array.shape != (stack.n_params,):
+                    raise ValueError("the optimiser state does not match the network")
+            else:
+                array = np.zeros(stack.n_params if used else 0, dtype=dtype)
+            pointer = self.pointer(array)
+            if slot == 0:
+                self.ws.moment1 = pointer
+                self.moment_arrays = [array]
+            else:
+                self.ws.moment2 = pointer
+                self.moment_arrays.append(array)
         self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
-        self.ws.order = <Py_ssize_t*> self.pointer(np.arange(n_samples, dtype=np.intp))
+        self.order = (np.array(order, dtype=np.intp, copy=True)
+                      if order is not None and len(order) == n_samples
+                      else np.arange(n_samples, dtype=np.intp))
+        self.ws.order = <Py_ssize_t*> self.pointer(self.order)
         self.ws.shuffle_bits = bit_generator_pointer(shuffle_bit_generator) if shuffle else NULL
         self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
         self.ws.input_mask = <uint8_t*> self.bytes(capacity * n_features if input_dropout else 0)
@@ -248,7 +270,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef Py_ssize_t n_features = net.sizes[0]
     cdef Py_ssize_t n_outputs = net.sizes[net.n_layers]
     cdef int n_threads = shared.n_threads
-    cdef Py_ssize_t epoch, start, rows, first_row, own_rows, step = 0, n_recorded = 0
+    cdef Py_ssize_t epoch, global_epoch, start, rows, first_row, own_rows, n_recorded = 0
+    cdef Py_ssize_t local_step = 0, step = schedule.first_step
     cdef bint record
     cdef double cost_part, cost_sum
     cdef const floating* X_rows
@@ -265,8 +288,9 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             if thread == 0:
                 fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
             fnn_barrier_wait(&shared.barrier)
-        record = schedule.cost_every > 0 and epoch % schedule.cost_every == 0
-        learning_rate = schedule.learning_rate / (1.0 + schedule.decay * epoch)
+        global_epoch = schedule.first_epoch + epoch
+        record = schedule.cost_every > 0 and global_epoch % schedule.cost_every == 0
+        learning_rate = schedule.learning_rate / (1.0 + schedule.decay * global_epoch)
         step_constants.learning_rate = learning_rate
         cost_part = 0.0
         start = 0
@@ -291,8 +315,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             if record and thread == 0:
                 cost_part += l2_term(net, params)
             fnn_barrier_wait(&shared.barrier)
-            if thread == 0 and step < ws.record_steps:
-                record_masks(net, ws, step)
+            if thread == 0 and local_step < ws.record_steps:
+                record_masks(net, ws, local_step)
             if optimizer != NULL:
                 # adam's bias corrections for step t = step + 1
                 step_constants.bias_correction1 = 1.0 - pow(step_constants.beta1, step + 1)
@@ -305,6 +329,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             fnn_barrier_wait(&shared.barrier)
             start += rows
             step += 1
+            local_step += 1
         shared.cost_parts[thread] = cost_part
         fnn_barrier_wait(&shared.barrier)
         if thread == 0:
@@ -317,7 +342,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             # Python is visited for a recorded cost, and otherwise often enough
             # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
             if record or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS:
-                shared.stop = end_of_epoch(shared, epoch, cost_sum / n, record) != 0
+                shared.stop = end_of_epoch(shared, global_epoch, cost_sum / n, record) != 0
                 clock_gettime(CLOCK_MONOTONIC, &last_visit)
         if record:
             n_recorded += 1
@@ -340,7 +365,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
           Py_ssize_t batch_size, bint shuffle, Py_ssize_t cost_every,
           shuffle_bit_generator=None, dropout_bit_generator=None, callback=None,
           Py_ssize_t record_steps=0, int n_threads=1, str optimizer="gd", double beta=0.9,
-          double beta1=0.9, double beta2=0.999, double epsilon=1e-8, double decay=0.0):
+          double beta1=0.9, double beta2=0.999, double epsilon=1e-8, double decay=0.0,
+          Py_ssize_t first_epoch=0, Py_ssize_t first_step=0, moments=None, order=None):
     """Train in place: `params` (flat, see DenseStack) is updated step by step.
 
     batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
@@ -351,7 +377,13 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     should then run single-threaded). optimizer is "gd", "momentum",
     "rmsprop" or "adam" (SPEC 10, with beta, beta1, beta2, epsilon); the
     learning rate of epoch e is learning_rate / (1 + decay * e).
-    Returns (n_iter, costs, recorded_masks).
+    To continue earlier training (partial_fit, warm_start), first_epoch and
+    first_step count the epochs and steps already taken (decay, cost_every,
+    adam's bias correction and the dropout keys go on from there) and
+    `moments` gives the optimiser state that training left, `order` the row
+    order the shuffle goes on from (used if it has one entry per row).
+    Returns (n_iter, costs, recorded_masks, moments, order): the epochs run,
+    the costs recorded (at epochs e with e % cost_every == 0), the new state.
     """
     cdef Py_ssize_t n = X.shape[0]
     if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
@@ -376,6 +408,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     schedule.shuffle = shuffle
     schedule.learning_rate = learning_rate
     schedule.decay = decay
+    schedule.first_epoch = first_epoch
+    schedule.first_step = first_step
     schedule.optimizer.kind = OPTIMIZER_CODES[optimizer]
     schedule.optimizer.learning_rate = learning_rate
     schedule.optimizer.l2_scale = 0.0
@@ -387,8 +421,9 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     schedule.optimizer.bias_correction2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
-                                   dropout_bit_generator, record_steps, schedule.optimizer.kind)
-    n_records = (max_iter + cost_every - 1) // cost_every if cost_every > 0 else 0
+                                   dropout_bit_generator, record_steps, schedule.optimizer.kind,
+                                   moments, order)
+    n_records = recorded_epochs(first_epoch, max_iter, cost_every)
     costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
     cdef double[::1] costs = costs_array
     errors = []
@@ -418,9 +453,18 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     if errors:
         raise errors[0]
     n_iter = shared.n_iter
-    n_recorded = (n_iter + cost_every - 1) // cost_every if cost_every > 0 else 0
+    n_recorded = recorded_epochs(first_epoch, n_iter, cost_every)
     masks = buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity))
-    return n_iter, costs_array[:n_recorded].copy(), masks
+    moment1, moment2 = buffers.moment_arrays
+    return (n_iter, costs_array[:n_recorded].copy(), masks,
+            (moment1 if moment1.size else None, moment2 if moment2.size else None), buffers.order)
+
+
+def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_every):
+    """How many of epochs first_epoch .. first_epoch + epochs - 1 record a cost."""
+    if cost_every <= 0 or epochs <= 0:
+        return 0
+    return ((first_epoch + epochs - 1) // cost_every) - ((first_epoch - 1) // cost_every if first_epoch > 0 else -1)
 
 
 def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,

@@ -1,7 +1,8 @@
 """fastnn: logistic regression, shallow and deep networks trained by compiled code."""
 from fastnn.linear import LogisticRegression
 from fastnn.network import DeepNetwork, ShallowNetwork
+from fastnn.persistence import load
 from fastnn.regressor import DeepRegressor
 
-__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor"]
+__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor", "load"]
 __version__ = "0.1.0"

@@ -125,10 +125,13 @@ class DenseEstimator(BaseEstimator):
             X, Y = self._validated_data_and_targets(X, y, dtype)
             self._check_same_architecture(X.shape[1], Y.shape[1], stack)
             target_attributes = {}
-            first_epoch, first_step, moments = self.n_iter_, self._n_steps, self._moments
-            order = self._order
+            first_epoch, first_step = self.n_iter_, getattr(self, "_n_steps", 0)
+            moments, order = getattr(self, "_moments", None), getattr(self, "_order", None)
             # copies: a failed call must leave the stored streams where they were
-            shuffle_bits, dropout_bits = copy.deepcopy(self._random_streams)
+            if hasattr(self, "_random_streams"):
+                shuffle_bits, dropout_bits = copy.deepcopy(self._random_streams)
+            else:  # weights set by hand: fresh streams from random_state
+                _, shuffle_bits, dropout_bits = training_generators(self.random_state)
         else:
             X, y = validate_data(self, X, y, dtype=self._requested_dtype(), order="C",
                                  **self._validate_targets_kwargs())
@@ -230,6 +233,11 @@ class DenseEstimator(BaseEstimator):
         X, y = validate_data(self, X, y, reset=False, dtype=dtype, order="C",
                              **self._validate_targets_kwargs())
         return X, np.ascontiguousarray(self._encode_targets(y), dtype=dtype)
+
+    def save(self, path):
+        """Write the fitted model to `path` (a portable .npz, see fastnn.persistence)."""
+        from fastnn.persistence import save
+        save(self, path)
 
     def loss_gradient(self, X, y):
         """(cost, coef_grads, intercept_grads) of the current weights on (X, y).

@@ -182,7 +182,7 @@ def test_callback_exception_leaves_model_unchanged(breast_cancer, monkeypatch):
     model = LogisticRegression(max_iter=50).fit(X, y)
     before = model.coefs_[0].copy()
 
-    def interrupt(self):
+    def interrupt(self, monitor=None):
         def raise_now(iteration, cost):
             raise KeyboardInterrupt
         return raise_now

@@ -74,7 +74,7 @@ def test_exception_at_an_epoch_end_stops_every_thread(monkeypatch):
     model = LogisticRegression(max_iter=5, n_threads=2, batch_size=10).fit(X, y)
     before = model.coefs_[0].copy()
 
-    def interrupt(self):
+    def interrupt(self, monitor=None):
         def raise_now(iteration, cost):
             raise KeyboardInterrupt
         return raise_now

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
 from fastnn._init import INIT_SCHEMES, initial_parameters
+from fastnn._monitor import DevMonitor
 from fastnn._random import training_generators
 from fastnn._threads import training_threads
 
@@ -68,6 +69,9 @@ class DenseEstimator(BaseEstimator):
         "learning_rate_schedule": [StrOptions({"constant", "inverse"})],
         "decay_rate": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -104,19 +108,25 @@ class DenseEstimator(BaseEstimator):
 
     # -- the one training path ------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, dev=None):
         """Train on X (n_samples, n_features) and targets y for max_iter
         epochs; with warm_start=True a fitted model goes on from its current
-        weights and optimiser state. Returns self."""
+        weights and optimiser state.
+
+        dev : (X_dev, y_dev), optional
+            A development set: its cost is recorded after every epoch in
+            `dev_costs_`, and early stopping (early_stopping=True) watches it
+            instead of holding out validation_fraction of X.
+        Returns self."""
         with unchanged_on_failure(self):
             resume = bool(self.warm_start) and hasattr(self, "coefs_")
-            return self._fit(X, y, int(self.max_iter), resume)
+            return self._fit(X, y, int(self.max_iter), resume, dev=dev)
 
     def _partial_fit(self, X, y, classes=None):
         with unchanged_on_failure(self):
-            return self._fit(X, y, 1, hasattr(self, "coefs_"), classes)
+            return self._fit(X, y, 1, hasattr(self, "coefs_"), classes, early_stopping=False)
 
-    def _fit(self, X, y, epochs, resume, classes=None):
+    def _fit(self, X, y, epochs, resume, classes=None, dev=None, early_stopping=True):
         """The one training path: `epochs` passes over (X, y), from a fresh
         start or (resume) from the fitted weights, optimiser state, epoch and
         step counts, so that calls in sequence train like one long fit."""
@@ -132,19 +142,25 @@ class DenseEstimator(BaseEstimator):
                 shuffle_bits, dropout_bits = copy.deepcopy(self._random_streams)
             else:  # weights set by hand: fresh streams from random_state
                 _, shuffle_bits, dropout_bits = training_generators(self.random_state)
+            split_seed = getattr(self, "_split_seed", 0)
         else:
             X, y = validate_data(self, X, y, dtype=self._requested_dtype(), order="C",
                                  **self._validate_targets_kwargs())
             Y, target_attributes = self._fit_targets(y, classes)
             Y = np.ascontiguousarray(Y, dtype=X.dtype)
+            for name, value in target_attributes.items():
+                setattr(self, name, value)
             layer_sizes = (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1])
             stack = self._stack(layer_sizes, Y.shape[1], self._keep_probs(len(layer_sizes) - 1))
             init_rng, shuffle_bits, dropout_bits = training_generators(self.random_state)
+            split_seed = int(init_rng.integers(2**31))
             coefs, intercepts = initial_parameters(
                 self.init, layer_sizes, self._hidden_activation(), init_rng, X.dtype)
             params = stack.pack(coefs, intercepts, X.dtype)
             first_epoch, first_step, moments, order = 0, 0, None, None
 
+        X, Y, monitor = self._dev_monitor(X, Y, None if resume else y, dev, stack, params,
+                                          split_seed, early_stopping)
         n_samples = X.shape[0]
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         # Shuffling a single full batch would change nothing but summation order.
@@ -158,17 +174,19 @@ class DenseEstimator(BaseEstimator):
             n_iter, costs, masks, moments, order = core.train(
                 stack, params, X, Y, float(self.learning_rate), epochs,
                 batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,
-                self._progress_callback(), self._record_dropout_steps, n_threads,
+                self._progress_callback(monitor), self._record_dropout_steps, n_threads,
                 self.optimizer, float(self.momentum), float(self.beta_1), float(self.beta_2),
                 float(self.epsilon),
                 float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0,
-                first_epoch, first_step, moments, order)
+                first_epoch, first_step, moments, order, monitor is not None)
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = masks
 
-        for name, value in target_attributes.items():
-            setattr(self, name, value)
+        if monitor is not None:
+            monitor.restore_best()
+            self.dev_costs_ = np.asarray(monitor.costs)
+            self.best_iteration_ = monitor.best_epoch
         self.coefs_, self.intercepts_ = (list(part) for part in stack.unpack(params))
         self.costs_ = np.concatenate([self.costs_, costs]) if resume else costs
         self.n_iter_ = first_epoch + int(n_iter)
@@ -177,6 +195,7 @@ class DenseEstimator(BaseEstimator):
         self._moments = moments
         self._order = order  # the shuffle of a warm start goes on from here (same rows)
         self._random_streams = (shuffle_bits, dropout_bits)
+        self._split_seed = split_seed
         return self
 
     def _check_same_architecture(self, n_features, n_outputs, stack):
@@ -202,12 +221,52 @@ class DenseEstimator(BaseEstimator):
         return DenseStack(layer_sizes, activations, loss,
                           float(getattr(self, "leaky_slope", 0.01)), float(self.l2), keep_probs)
 
-    def _progress_callback(self):
-        if not self.verbose:
+    def _dev_monitor(self, X, Y, y, dev, stack, params, split_seed, early_stopping):
+        """(X_train, Y_train, monitor): the development set comes from `dev`,
+        or, with early stopping, is held out of X (stratified for
+        classifiers); monitor is None when there is no development set."""
+        stop = bool(getattr(self, "early_stopping", False)) and early_stopping
+        if dev is not None:
+            try:
+                X_dev, y_dev = dev
+            except (TypeError, ValueError):
+                raise ValueError("dev must be a pair (X_dev, y_dev)") from None
+            X_dev, Y_dev = self._validated_data_and_targets(X_dev, y_dev, X.dtype)
+        elif stop:
+            from sklearn.model_selection import train_test_split
+            stratify = y if hasattr(self, "classes_") and y is not None else None
+            try:
+                X, X_dev, Y, Y_dev = train_test_split(
+                    X, Y, test_size=self.validation_fraction, random_state=split_seed,
+                    stratify=stratify)
+            except ValueError as error:
+                raise ValueError(f"early stopping could not hold out validation_fraction="
+                                 f"{self.validation_fraction} of the data: {error}") from None
+            X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+            X_dev, Y_dev = np.ascontiguousarray(X_dev), np.ascontiguousarray(Y_dev)
+        else:
+            return X, Y, None
+        evaluation = self._stack(tuple(stack.layer_sizes), stack.n_outputs)
+        monitor = DevMonitor(evaluation, params, X_dev, Y_dev,
+                             int(getattr(self, "n_iter_no_change", 10)), stop)
+        return X, Y, monitor
+
+    def _progress_callback(self, monitor=None):
+        """What the compiled loop calls at epoch ends: verbose output and the
+        development-set monitor (None when neither is wanted)."""
+        if not self.verbose and monitor is None:
             return None
 
         def report(iteration, cost):
-            print(f"iteration {iteration:>7d}   cost {cost:.8f}", flush=True)
+            stop = monitor(iteration) if monitor is not None else False
+            if self.verbose and (cost is not None or stop):
+                line = f"iteration {iteration:>7d}"
+                if cost is not None:
+                    line += f"   cost {cost:.8f}"
+                if monitor is not None:
+                    line += f"   dev cost {monitor.costs[-1]:.8f}"
+                print(line + ("   (early stop)" if stop else ""), flush=True)
+            return stop
 
         return report
 

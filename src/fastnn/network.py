@@ -45,6 +45,13 @@ _SHARED_DOC = """
     cost_every : int >= 1 or None, default 100
         Record the cost (without dropout) every `cost_every` iterations; None
         records none (with dropout, a recorded epoch costs an extra forward pass).
+    early_stopping : bool, default False
+        Hold out validation_fraction of the training data (or use fit's
+        `dev=`), record its cost after every epoch in `dev_costs_`, stop after
+        n_iter_no_change epochs without improvement and restore the best
+        weights (`best_iteration_` is the epoch they came from).
+    validation_fraction : float in (0, 1), default 0.1
+    n_iter_no_change : int >= 1, default 10
     warm_start : bool, default False
         fit goes on from the fitted weights and optimiser state instead of
         starting again (same layers required).
@@ -86,7 +93,8 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
                  keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
-                 cost_every=100, warm_start=False, dtype=None, n_threads=None,
+                 cost_every=100, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0):
         store_parameters(self, locals())
 
@@ -111,7 +119,8 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
                  keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
-                 cost_every=100, warm_start=False, dtype=None, n_threads=None,
+                 cost_every=100, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0):
         store_parameters(self, locals())
 

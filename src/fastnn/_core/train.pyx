@@ -192,18 +192,19 @@ cdef struct Shared:
     int n_threads
     bint is_double
     bint stop
+    bint every_epoch          # the callback wants every epoch (early stopping)
     double cost_parts[MAX_THREADS]
     fnn_barrier barrier
 
 
 cdef int end_of_epoch(Shared* shared, Py_ssize_t epoch, double cost, bint record) noexcept with gil:
     """The loop's one visit to Python (thread 0 only): let Ctrl-C through,
-    report a recorded cost. Returns 1 to stop (asked by the callback, or an
-    exception kept in shared.errors), 0 to go on."""
+    report the epoch (its cost if recorded, else None). Returns 1 to stop
+    (asked by the callback, or an exception kept in shared.errors), 0 to go on."""
     try:
         PyErr_CheckSignals()
-        if record and shared.callback != NULL:
-            return 1 if (<object> shared.callback)(epoch, cost) else 0
+        if shared.callback != NULL and (record or shared.every_epoch):
+            return 1 if (<object> shared.callback)(epoch, cost if record else None) else 0
     except BaseException as error:
         (<list> shared.errors).append(error)
         return 1
@@ -341,7 +342,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 shared.costs[n_recorded] = cost_sum / n
             # Python is visited for a recorded cost, and otherwise often enough
             # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
-            if record or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS:
+            if (record or shared.every_epoch
+                    or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS):
                 shared.stop = end_of_epoch(shared, global_epoch, cost_sum / n, record) != 0
                 clock_gettime(CLOCK_MONOTONIC, &last_visit)
         if record:
@@ -366,13 +368,15 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
           shuffle_bit_generator=None, dropout_bit_generator=None, callback=None,
           Py_ssize_t record_steps=0, int n_threads=1, str optimizer="gd", double beta=0.9,
           double beta1=0.9, double beta2=0.999, double epsilon=1e-8, double decay=0.0,
-          Py_ssize_t first_epoch=0, Py_ssize_t first_step=0, moments=None, order=None):
+          Py_ssize_t first_epoch=0, Py_ssize_t first_step=0, moments=None, order=None,
+          bint callback_every_epoch=False):
     """Train in place: `params` (flat, see DenseStack) is updated step by step.
 
     batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
     per-epoch Fisher-Yates shuffle and seed the dropout masks. `callback(epoch,
-    cost)` runs with the GIL at every recorded cost and stops training by
-    returning True; cost_every == 0 records no cost. record_steps > 0 keeps the dropout masks of the first
+    cost)` runs with the GIL at every recorded cost (every epoch if
+    callback_every_epoch, with cost None where none is recorded) and stops
+    training by returning True; cost_every == 0 records no cost. record_steps > 0 keeps the dropout masks of the first
     steps. n_threads > 1 shares every batch among that many threads (BLAS
     should then run single-threaded). optimizer is "gd", "momentum",
     "rmsprop" or "adam" (SPEC 10, with beta, beta1, beta2, epsilon); the
@@ -440,6 +444,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     shared.n_iter = 0
     shared.is_double = floating is double
     shared.stop = False
+    shared.every_epoch = callback_every_epoch
 
     if max_iter > 0:
         with nogil:
@@ -491,6 +496,31 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
         update_layers(&net, <floating*> &params[0], &grads[0], &X[0, 0], n, &A[0], &deltas[0],
                       0.0, <fnn_step*> NULL, <floating*> NULL, <floating*> NULL, 0, 1)
     return cost_sum / n, grads_array
+
+
+def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
+         const floating[:, ::1] Y, bint with_l2=True):
+    """J of (X, Y) at `params`, no dropout (SPEC 2), pushed through in chunks;
+    with_l2=False gives the mean loss alone."""
+    cdef Py_ssize_t n = X.shape[0]
+    if n < 1 or Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
+        raise ValueError("X and Y do not match the network's input and output widths")
+    dtype = np.float32 if floating is float else np.float64
+    cdef Py_ssize_t capacity = min(n, PREDICT_CHUNK)
+    cdef Network net = stack.with_capacity(capacity)
+    cdef floating[::1] Z = np.empty(capacity * stack.total_units, dtype=dtype)
+    cdef floating[::1] A = np.empty(capacity * stack.total_units, dtype=dtype)
+    cdef Py_ssize_t start = 0, rows
+    cdef double total = 0.0
+    with nogil:
+        while start < n:
+            rows = min(capacity, n - start)
+            forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
+            total += loss_sum(&net, &Y[start, 0], 0, rows, &Z[0], &A[0])
+            start += rows
+        if with_l2:
+            total += l2_term(&net, &params[0])
+    return total / n
 
 
 def predict_output(DenseStack stack, const floating[::1] params, const floating[:, ::1] X):

@@ -3,6 +3,8 @@ from fastnn.linear import LogisticRegression
 from fastnn.network import DeepNetwork, ShallowNetwork
 from fastnn.persistence import load
 from fastnn.regressor import DeepRegressor
+from fastnn.selection import Diagnosis, diagnose, split
 
-__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor", "load"]
+__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor", "load",
+           "split", "diagnose", "Diagnosis"]
 __version__ = "0.1.0"

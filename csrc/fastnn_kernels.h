@@ -86,9 +86,14 @@ typedef struct {
     void fnn_output_delta_##SFX(REAL *delta, const REAL *Z, const REAL *A,          \
                                 const REAL *Y, ptrdiff_t rows, ptrdiff_t cols,      \
                                 int loss, int activation, double leaky_slope);      \
-    /* Sum over the rows of the per-example loss, accumulated in double. */         \
+    /* Sum over the rows of the per-example loss, each times weights[i]        \
+     * (weights NULL: 1), accumulated in double. */                                \
     double fnn_loss_sum_##SFX(const REAL *Z, const REAL *A, const REAL *Y,          \
-                              ptrdiff_t rows, ptrdiff_t cols, int loss);            \
+                              const REAL *weights, ptrdiff_t rows, ptrdiff_t cols,  \
+                              int loss);                                            \
+    /* M[i, :] *= weights[i] (sample weights on the output error). */              \
+    void fnn_scale_rows_##SFX(REAL *M, ptrdiff_t rows, ptrdiff_t cols,              \
+                              const REAL *weights);                                 \
     /* out[j] = scale * sum_i M[i, j], M with row stride ld */                      \
     void fnn_column_sums_##SFX(const REAL *M, ptrdiff_t rows, ptrdiff_t cols,       \
                                ptrdiff_t ld, double scale, REAL *out);              \

@@ -248,42 +248,60 @@ void FNN(fnn_output_delta)(REAL *delta, const REAL *Z, const REAL *A, const REAL
     }
 }
 
-double FNN(fnn_loss_sum)(const REAL *Z, const REAL *A, const REAL *Y, ptrdiff_t rows,
-                         ptrdiff_t cols, int loss)
+/* The loss of one example (SPEC 2). */
+static inline double FNN(row_loss)(const REAL *z, const REAL *a, const REAL *y, ptrdiff_t cols,
+                                   int loss)
 {
     double total = 0.0;
-    const ptrdiff_t count = rows * cols;
     if (loss == FNN_LOG_LOSS) {
         /* -[y log a + (1-y) log(1-a)] from the logit: log a = -softplus(-z),
          * log(1-a) = -softplus(z); finite for saturated units. */
-        for (ptrdiff_t k = 0; k < count; k++) {
-            total += Y[k] * FNN(softplus)(-Z[k]) + ((REAL)1 - Y[k]) * FNN(softplus)(Z[k]);
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            total += y[j] * FNN(softplus)(-z[j]) + ((REAL)1 - y[j]) * FNN(softplus)(z[j]);
         }
     } else if (loss == FNN_CROSS_ENTROPY) {
         /* -sum_k y_k (z_k - logsumexp(z)) */
-        for (ptrdiff_t i = 0; i < rows; i++) {
-            const REAL *z = Z + i * cols;
-            const REAL *y = Y + i * cols;
-            REAL zmax = z[0];
-            for (ptrdiff_t j = 1; j < cols; j++) {
-                if (z[j] > zmax) zmax = z[j];
-            }
-            REAL sum_exp = 0;
-            for (ptrdiff_t j = 0; j < cols; j++) {
-                sum_exp += FNN(exp_nonpositive)(z[j] - zmax);
-            }
-            const REAL log_sum_exp = zmax + log(sum_exp);
-            for (ptrdiff_t j = 0; j < cols; j++) {
-                total -= y[j] * (z[j] - log_sum_exp);
-            }
+        REAL zmax = z[0];
+        for (ptrdiff_t j = 1; j < cols; j++) {
+            if (z[j] > zmax) zmax = z[j];
+        }
+        REAL sum_exp = 0;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            sum_exp += FNN(exp_nonpositive)(z[j] - zmax);
+        }
+        const REAL log_sum_exp = zmax + log(sum_exp);
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            total -= y[j] * (z[j] - log_sum_exp);
         }
     } else { /* FNN_SQUARED */
-        for (ptrdiff_t k = 0; k < count; k++) {
-            const REAL r = A[k] - Y[k];
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            const REAL r = a[j] - y[j];
             total += 0.5 * r * r;
         }
     }
     return total;
+}
+
+double FNN(fnn_loss_sum)(const REAL *Z, const REAL *A, const REAL *Y, const REAL *weights,
+                         ptrdiff_t rows, ptrdiff_t cols, int loss)
+{
+    double total = 0.0;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const double row = FNN(row_loss)(Z + i * cols, A + i * cols, Y + i * cols, cols, loss);
+        total += weights != NULL ? (double)weights[i] * row : row;
+    }
+    return total;
+}
+
+FNN_MULTIVERSION
+void FNN(fnn_scale_rows)(REAL *M, ptrdiff_t rows, ptrdiff_t cols, const REAL *weights)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const REAL w = weights[i];
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            M[i * cols + j] *= w;
+        }
+    }
 }
 
 FNN_MULTIVERSION

@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from fastnn._core import train as core
@@ -108,11 +108,15 @@ class DenseEstimator(BaseEstimator):
 
     # -- the one training path ------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, dev=None):
+    def fit(self, X, y, sample_weight=None, dev=None):
         """Train on X (n_samples, n_features) and targets y for max_iter
         epochs; with warm_start=True a fitted model goes on from its current
         weights and optimiser state.
 
+        sample_weight : array of shape (n_samples,), optional
+            Non-negative weight of each example: the cost and its gradient are
+            the weighted mean of the examples' (integer weights act like
+            repeated rows).
         dev : (X_dev, y_dev), optional
             A development set: its cost is recorded after every epoch in
             `dev_costs_`, and early stopping (early_stopping=True) watches it
@@ -120,13 +124,16 @@ class DenseEstimator(BaseEstimator):
         Returns self."""
         with unchanged_on_failure(self):
             resume = bool(self.warm_start) and hasattr(self, "coefs_")
-            return self._fit(X, y, int(self.max_iter), resume, dev=dev)
+            return self._fit(X, y, int(self.max_iter), resume, dev=dev,
+                             sample_weight=sample_weight)
 
-    def _partial_fit(self, X, y, classes=None):
+    def _partial_fit(self, X, y, classes=None, sample_weight=None):
         with unchanged_on_failure(self):
-            return self._fit(X, y, 1, hasattr(self, "coefs_"), classes, early_stopping=False)
+            return self._fit(X, y, 1, hasattr(self, "coefs_"), classes, early_stopping=False,
+                             sample_weight=sample_weight)
 
-    def _fit(self, X, y, epochs, resume, classes=None, dev=None, early_stopping=True):
+    def _fit(self, X, y, epochs, resume, classes=None, dev=None, early_stopping=True,
+             sample_weight=None):
         """The one training path: `epochs` passes over (X, y), from a fresh
         start or (resume) from the fitted weights, optimiser state, epoch and
         step counts, so that calls in sequence train like one long fit."""
@@ -159,8 +166,14 @@ class DenseEstimator(BaseEstimator):
             params = stack.pack(coefs, intercepts, X.dtype)
             first_epoch, first_step, moments, order = 0, 0, None, None
 
-        X, Y, monitor = self._dev_monitor(X, Y, None if resume else y, dev, stack, params,
-                                          split_seed, early_stopping)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must not be all zero")
+        X, Y, sample_weight, monitor = self._dev_monitor(
+            X, Y, sample_weight, None if resume else y, dev, stack, params, split_seed,
+            early_stopping)
         n_samples = X.shape[0]
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
         # Shuffling a single full batch would change nothing but summation order.
@@ -178,7 +191,7 @@ class DenseEstimator(BaseEstimator):
                 self.optimizer, float(self.momentum), float(self.beta_1), float(self.beta_2),
                 float(self.epsilon),
                 float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0,
-                first_epoch, first_step, moments, order, monitor is not None)
+                first_epoch, first_step, moments, order, monitor is not None, sample_weight)
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = masks
@@ -221,10 +234,11 @@ class DenseEstimator(BaseEstimator):
         return DenseStack(layer_sizes, activations, loss,
                           float(getattr(self, "leaky_slope", 0.01)), float(self.l2), keep_probs)
 
-    def _dev_monitor(self, X, Y, y, dev, stack, params, split_seed, early_stopping):
-        """(X_train, Y_train, monitor): the development set comes from `dev`,
-        or, with early stopping, is held out of X (stratified for
-        classifiers); monitor is None when there is no development set."""
+    def _dev_monitor(self, X, Y, sample_weight, y, dev, stack, params, split_seed,
+                     early_stopping):
+        """(X_train, Y_train, sample_weight_train, monitor): the development
+        set comes from `dev`, or, with early stopping, is held out of X
+        (stratified for classifiers); monitor is None without a development set."""
         stop = bool(getattr(self, "early_stopping", False)) and early_stopping
         if dev is not None:
             try:
@@ -235,21 +249,22 @@ class DenseEstimator(BaseEstimator):
         elif stop:
             from sklearn.model_selection import train_test_split
             stratify = y if hasattr(self, "classes_") and y is not None else None
+            parts = (X, Y) if sample_weight is None else (X, Y, sample_weight)
             try:
-                X, X_dev, Y, Y_dev = train_test_split(
-                    X, Y, test_size=self.validation_fraction, random_state=split_seed,
-                    stratify=stratify)
+                parts = train_test_split(*parts, test_size=self.validation_fraction,
+                                         random_state=split_seed, stratify=stratify)
             except ValueError as error:
                 raise ValueError(f"early stopping could not hold out validation_fraction="
                                  f"{self.validation_fraction} of the data: {error}") from None
-            X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-            X_dev, Y_dev = np.ascontiguousarray(X_dev), np.ascontiguousarray(Y_dev)
+            X, X_dev, Y, Y_dev = (np.ascontiguousarray(part) for part in parts[:4])
+            if sample_weight is not None:
+                sample_weight = parts[4]
         else:
-            return X, Y, None
+            return X, Y, sample_weight, None
         evaluation = self._stack(tuple(stack.layer_sizes), stack.n_outputs)
         monitor = DevMonitor(evaluation, params, X_dev, Y_dev,
                              int(getattr(self, "n_iter_no_change", 10)), stop)
-        return X, Y, monitor
+        return X, Y, sample_weight, monitor
 
     def _progress_callback(self, monitor=None):
         """What the compiled loop calls at epoch ends: verbose output and the

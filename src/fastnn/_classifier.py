@@ -17,12 +17,12 @@ class DenseClassifierMixin(ClassifierMixin):
         return "softmax", "cross_entropy"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One pass over (X, y) in batches of batch_size, continuing from the
         current weights and optimiser state (each call counts as one epoch).
         The first call sets the model up: `classes` must then list every
         label the calls will see (default: the labels of this y)."""
-        return self._partial_fit(X, y, classes)
+        return self._partial_fit(X, y, classes, sample_weight)
 
     def _fit_targets(self, y, classes=None):
         check_classification_targets(y)

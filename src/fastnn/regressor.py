@@ -45,10 +45,10 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
         return self.output, "squared"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One pass over (X, y) in batches of batch_size, continuing from the
         current weights and optimiser state (each call counts as one epoch)."""
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight=sample_weight)
 
     def _fit_targets(self, y, classes=None):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y

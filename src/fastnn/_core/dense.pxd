@@ -13,17 +13,20 @@ cdef void forward(const Network* net, const floating* params, const floating* X_
                   Py_ssize_t first_row, Py_ssize_t rows, floating* Z, floating* A,
                   uint8_t* masks, uint64_t dropout_seed, Py_ssize_t step) noexcept nogil
 
-cdef double loss_sum(const Network* net, const floating* Y_rows, Py_ssize_t first_row,
-                     Py_ssize_t rows, const floating* Z, const floating* A) noexcept nogil
+cdef double loss_sum(const Network* net, const floating* Y_rows, const floating* weights,
+                     Py_ssize_t first_row, Py_ssize_t rows, const floating* Z,
+                     const floating* A) noexcept nogil
 
 cdef double l2_term(const Network* net, const floating* params) noexcept nogil
 
 cdef void backward_deltas(const Network* net, const floating* params, const floating* Y_rows,
-                          Py_ssize_t first_row, Py_ssize_t rows, const floating* Z,
-                          const floating* A, const uint8_t* masks, floating* deltas) noexcept nogil
+                          const floating* weights, Py_ssize_t first_row, Py_ssize_t rows,
+                          const floating* Z, const floating* A, const uint8_t* masks,
+                          floating* deltas) noexcept nogil
 
 cdef void update_layers(const Network* net, floating* params, floating* grads,
-                        const floating* X_batch, Py_ssize_t rows, const floating* A,
+                        const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                        const floating* A,
                         const floating* deltas, double learning_rate,
                         const fnn_step* step, floating* moment1, floating* moment2,
                         int thread, int n_threads) noexcept nogil

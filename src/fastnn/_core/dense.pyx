@@ -17,7 +17,7 @@ from fastnn._core.blas cimport gemm
 from fastnn._core.network cimport Network
 from fastnn._core.kernels cimport (
     fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward, output_delta,
-    loss_sum as kernel_loss_sum, column_sums, sum_squares, axpy,
+    loss_sum as kernel_loss_sum, scale_rows, column_sums, sum_squares, axpy,
 )
 
 
@@ -67,12 +67,15 @@ cdef void forward(const Network* net, const floating* params, const floating* X_
         A_prev = A + offset
 
 
-cdef double loss_sum(const Network* net, const floating* Y_rows, Py_ssize_t first_row,
-                     Py_ssize_t rows, const floating* Z, const floating* A) noexcept nogil:
-    """Summed loss of rows [first_row, first_row + rows) after `forward`."""
+cdef double loss_sum(const Network* net, const floating* Y_rows, const floating* weights,
+                     Py_ssize_t first_row, Py_ssize_t rows, const floating* Z,
+                     const floating* A) noexcept nogil:
+    """Summed loss of rows [first_row, first_row + rows) after `forward`, each
+    row's times its sample weight (weights NULL: 1; both start at that row)."""
     cdef Py_ssize_t last = net.n_layers - 1
     cdef Py_ssize_t offset = layer_offset(net, last, first_row)
-    return kernel_loss_sum(Z + offset, A + offset, Y_rows, rows, net.sizes[last + 1], net.loss)
+    return kernel_loss_sum(Z + offset, A + offset, Y_rows, weights, rows, net.sizes[last + 1],
+                           net.loss)
 
 
 cdef double l2_term(const Network* net, const floating* params) noexcept nogil:
@@ -87,17 +90,22 @@ cdef double l2_term(const Network* net, const floating* params) noexcept nogil:
 
 
 cdef void backward_deltas(const Network* net, const floating* params, const floating* Y_rows,
-                          Py_ssize_t first_row, Py_ssize_t rows, const floating* Z,
-                          const floating* A, const uint8_t* masks, floating* deltas) noexcept nogil:
+                          const floating* weights, Py_ssize_t first_row, Py_ssize_t rows,
+                          const floating* Z, const floating* A, const uint8_t* masks,
+                          floating* deltas) noexcept nogil:
     """delta_l = n dJ/dZ_l (SPEC 3) of every layer for the given rows, with
-    the dropout masks of the forward pass (NULL: none). The input layer's
-    delta is never needed and never computed."""
+    the dropout masks of the forward pass (NULL: none). With sample weights
+    (not NULL, starting at first_row) each row's output error is scaled by
+    its weight, so every delta is. The input layer's delta is never needed
+    and never computed."""
     cdef Py_ssize_t l, last = net.n_layers - 1
     cdef Py_ssize_t offset = layer_offset(net, last, first_row)
     cdef Py_ssize_t below
     # delta_L = A_L - Y, or (A_L - Y) * g'(Z_L) for the L2 loss
     output_delta(deltas + offset, Z + offset, A + offset, Y_rows, rows, net.sizes[last + 1],
                  net.loss, net.activations[last], net.leaky_slope)
+    if weights != NULL:
+        scale_rows(deltas + offset, rows, net.sizes[last + 1], weights)
     for l in range(last, 0, -1):
         offset = layer_offset(net, l, first_row)
         below = layer_offset(net, l - 1, first_row)
@@ -113,7 +121,8 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
 
 
 cdef void update_layers(const Network* net, floating* params, floating* grads,
-                        const floating* X_batch, Py_ssize_t rows, const floating* A,
+                        const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                        const floating* A,
                         const floating* deltas, double learning_rate,
                         const fnn_step* step, floating* moment1, floating* moment2,
                         int thread, int n_threads) noexcept nogil:
@@ -132,9 +141,10 @@ cdef void update_layers(const Network* net, floating* params, floating* grads,
         applies the optimiser with its moments `moment1` and `moment2` (laid out
         like params); learning_rate is then unused.
     X_batch is the batch's input as layer 0 saw it (after input dropout).
+    weight_sum is n, the batch's row count, or the sum of its sample weights.
     """
     cdef Py_ssize_t l, n_in, n_out, first, end, first_in, end_in, first_out, end_out, k, offset
-    cdef double inv_rows = 1.0 / rows
+    cdef double inv_rows = 1.0 / weight_sum
     cdef fnn_step block_step
     cdef const floating* A_prev
     cdef const floating* delta_l

@@ -51,8 +51,10 @@ cdef extern from "fastnn_kernels.h" nogil:
     void fnn_activation_backward_f64(double* delta, const double* Z, const double* A, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const uint8_t* mask, double keep_prob)
     void fnn_output_delta_f32(float* delta, const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
     void fnn_output_delta_f64(double* delta, const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
-    double fnn_loss_sum_f32(const float* Z, const float* A, const float* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
-    double fnn_loss_sum_f64(const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss)
+    double fnn_loss_sum_f32(const float* Z, const float* A, const float* Y, const float* weights, Py_ssize_t rows, Py_ssize_t cols, int loss)
+    double fnn_loss_sum_f64(const double* Z, const double* A, const double* Y, const double* weights, Py_ssize_t rows, Py_ssize_t cols, int loss)
+    void fnn_scale_rows_f32(float* M, Py_ssize_t rows, Py_ssize_t cols, const float* weights)
+    void fnn_scale_rows_f64(double* M, Py_ssize_t rows, Py_ssize_t cols, const double* weights)
     void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, float* out)
     void fnn_column_sums_f64(const double* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, double* out)
     double fnn_sum_squares_f32(const float* x, Py_ssize_t count)
@@ -102,11 +104,20 @@ cdef inline void output_delta(floating* delta, const floating* Z, const floating
 
 
 cdef inline double loss_sum(const floating* Z, const floating* A, const floating* Y,
-                            Py_ssize_t rows, Py_ssize_t cols, int loss) noexcept nogil:
+                            const floating* weights, Py_ssize_t rows, Py_ssize_t cols,
+                            int loss) noexcept nogil:
     if floating is float:
-        return fnn_loss_sum_f32(Z, A, Y, rows, cols, loss)
+        return fnn_loss_sum_f32(Z, A, Y, weights, rows, cols, loss)
     else:
-        return fnn_loss_sum_f64(Z, A, Y, rows, cols, loss)
+        return fnn_loss_sum_f64(Z, A, Y, weights, rows, cols, loss)
+
+
+cdef inline void scale_rows(floating* M, Py_ssize_t rows, Py_ssize_t cols,
+                            const floating* weights) noexcept nogil:
+    if floating is float:
+        fnn_scale_rows_f32(M, rows, cols, weights)
+    else:
+        fnn_scale_rows_f64(M, rows, cols, weights)
 
 
 cdef inline void column_sums(const floating* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld,

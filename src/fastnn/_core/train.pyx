@@ -41,6 +41,7 @@ cdef struct Schedule:
     bint shuffle
     double learning_rate
     double decay              # learning rate of epoch e: learning_rate / (1 + decay * e)
+    double total_weight       # n, or the sum of the sample weights
     Py_ssize_t first_epoch    # epochs and steps already taken by earlier calls
     Py_ssize_t first_step     # (partial_fit, warm_start): count on from there
     fnn_step optimizer        # kind FNN_GD: the step folded into the weight GEMM
@@ -57,6 +58,8 @@ cdef struct Workspace:
     void* moment2             # rmsprop's s, adam's v; NULL when unused
     void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
     void* Y_batch             # gathered targets; NULL without shuffling
+    const void* weights       # sample weight of every row of the data; NULL: all 1
+    void* weights_batch       # gathered sample weights; NULL unless weighted and shuffled
     Py_ssize_t* order         # row order, reshuffled in place every epoch
     bitgen_t* shuffle_bits
     uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
@@ -77,7 +80,7 @@ cdef class Buffers:
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
                   bint shuffle, shuffle_bit_generator, dropout_bit_generator,
-                  Py_ssize_t record_steps, int optimizer, moments, order):
+                  Py_ssize_t record_steps, int optimizer, moments, order, weights):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -104,6 +107,8 @@ cdef class Buffers:
                 self.moment_arrays.append(array)
         self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
+        self.ws.weights = NULL if weights is None else self.pointer(weights)
+        self.ws.weights_batch = self.floats(capacity if shuffle and weights is not None else 0, dtype)
         self.order = (np.array(order, dtype=np.intp, copy=True)
                       if order is not None and len(order) == n_samples
                       else np.arange(n_samples, dtype=np.intp))
@@ -212,11 +217,13 @@ cdef int end_of_epoch(Shared* shared, Py_ssize_t epoch, double cost, bint record
 
 
 cdef double train_rows(const Network* net, Workspace* ws, floating* params,
-                       const floating* X_rows, const floating* Y_rows, Py_ssize_t first_row,
-                       Py_ssize_t rows, bint record, Py_ssize_t step) noexcept nogil:
+                       const floating* X_rows, const floating* Y_rows, const floating* W_rows,
+                       Py_ssize_t first_row, Py_ssize_t rows, bint record,
+                       Py_ssize_t step) noexcept nogil:
     """Forward (with dropout) and deltas of rows [first_row, first_row + rows)
-    of the batch whose first row X_rows and Y_rows point at. Returns their
-    summed loss when the cost is recorded (taken without dropout), else 0."""
+    of the batch whose first row X_rows, Y_rows and W_rows (sample weights,
+    or NULL) point at. Returns their summed (weighted) loss when the cost is
+    recorded (taken without dropout), else 0."""
     cdef floating* Z = <floating*> ws.Z
     cdef floating* A = <floating*> ws.A
     cdef floating* X_batch = <floating*> ws.X_batch
@@ -225,11 +232,12 @@ cdef double train_rows(const Network* net, Workspace* ws, floating* params,
     cdef fnn_dropout input_dropout
     cdef const floating* X_input = X_rows + first_row * n_features
     cdef const floating* Y_own = Y_rows + first_row * net.sizes[net.n_layers]
+    cdef const floating* W_own = W_rows + first_row if W_rows != NULL else NULL
     if record and ws.masks != NULL:
         # The recorded cost is the network's, not one thinned copy's: an extra
         # forward pass without dropout, on recording epochs only.
         forward(net, params, X_input, first_row, rows, Z, A, <uint8_t*> NULL, 0, step)
-        cost = loss_sum(net, Y_own, first_row, rows, Z, A)
+        cost = loss_sum(net, Y_own, W_own, first_row, rows, Z, A)
     if ws.input_mask != NULL:
         if X_rows != X_batch:
             memcpy(X_batch + first_row * n_features, X_input, rows * n_features * sizeof(floating))
@@ -241,8 +249,9 @@ cdef double train_rows(const Network* net, Workspace* ws, floating* params,
         dropout_apply(<floating*> X_input, rows, n_features, &input_dropout)
     forward(net, params, X_input, first_row, rows, Z, A, ws.masks, ws.dropout_seed, step)
     if record and ws.masks == NULL:
-        cost = loss_sum(net, Y_own, first_row, rows, Z, A)
-    backward_deltas(net, params, Y_own, first_row, rows, Z, A, ws.masks, <floating*> ws.deltas)
+        cost = loss_sum(net, Y_own, W_own, first_row, rows, Z, A)
+    backward_deltas(net, params, Y_own, W_own, first_row, rows, Z, A, ws.masks,
+                    <floating*> ws.deltas)
     return cost
 
 
@@ -277,6 +286,11 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef double cost_part, cost_sum
     cdef const floating* X_rows
     cdef const floating* Y_rows
+    cdef const floating* W_rows
+    cdef const floating* weights = <const floating*> ws.weights
+    cdef floating* W_batch = <floating*> ws.weights_batch
+    cdef double weight_sum
+    cdef Py_ssize_t i
     cdef int t
     cdef timespec last_visit
     cdef double learning_rate
@@ -306,13 +320,19 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                             Y_batch + first_row * n_outputs)
                 X_rows = X_batch
                 Y_rows = Y_batch
+                W_rows = NULL
+                if weights != NULL:
+                    gather_rows(weights, ws.order + start + first_row, own_rows, 1,
+                                W_batch + first_row)
+                    W_rows = W_batch
             else:
                 # Unshuffled batches are consecutive rows: read them in place.
                 X_rows = X + start * n_features
                 Y_rows = Y + start * n_outputs
+                W_rows = weights + start if weights != NULL else NULL
             if own_rows > 0:
-                cost_part += train_rows(net, ws, params, X_rows, Y_rows, first_row, own_rows,
-                                        record, step)
+                cost_part += train_rows(net, ws, params, X_rows, Y_rows, W_rows, first_row,
+                                        own_rows, record, step)
             if record and thread == 0:
                 cost_part += l2_term(net, params)
             fnn_barrier_wait(&shared.barrier)
@@ -322,8 +342,14 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 # adam's bias corrections for step t = step + 1
                 step_constants.bias_correction1 = 1.0 - pow(step_constants.beta1, step + 1)
                 step_constants.bias_correction2 = 1.0 - pow(step_constants.beta2, step + 1)
+            weight_sum = rows
+            if W_rows != NULL:
+                # every thread sums the whole batch (all gathered by now): same value
+                weight_sum = 0.0
+                for i in range(rows):
+                    weight_sum += W_rows[i]
             update_layers(net, params, <floating*> ws.grads,
-                          X_batch if ws.input_mask != NULL else X_rows, rows,
+                          X_batch if ws.input_mask != NULL else X_rows, rows, weight_sum,
                           <floating*> ws.A, <floating*> ws.deltas, learning_rate,
                           optimizer, <floating*> ws.moment1, <floating*> ws.moment2,
                           thread, n_threads)
@@ -339,12 +365,13 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             for t in range(n_threads):
                 cost_sum += shared.cost_parts[t]
             if record:
-                shared.costs[n_recorded] = cost_sum / n
+                shared.costs[n_recorded] = cost_sum / schedule.total_weight
             # Python is visited for a recorded cost, and otherwise often enough
             # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
             if (record or shared.every_epoch
                     or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS):
-                shared.stop = end_of_epoch(shared, global_epoch, cost_sum / n, record) != 0
+                shared.stop = end_of_epoch(shared, global_epoch, cost_sum / schedule.total_weight,
+                                           record) != 0
                 clock_gettime(CLOCK_MONOTONIC, &last_visit)
         if record:
             n_recorded += 1
@@ -369,7 +396,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
           Py_ssize_t record_steps=0, int n_threads=1, str optimizer="gd", double beta=0.9,
           double beta1=0.9, double beta2=0.999, double epsilon=1e-8, double decay=0.0,
           Py_ssize_t first_epoch=0, Py_ssize_t first_step=0, moments=None, order=None,
-          bint callback_every_epoch=False):
+          bint callback_every_epoch=False, sample_weight=None):
     """Train in place: `params` (flat, see DenseStack) is updated step by step.
 
     batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
@@ -386,6 +413,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     adam's bias correction and the dropout keys go on from there) and
     `moments` gives the optimiser state that training left, `order` the row
     order the shuffle goes on from (used if it has one entry per row).
+    sample_weight (one non-negative value per row, positive sum) weighs each
+    example's loss and gradient: every 1/n becomes 1 / (sum of the weights).
     Returns (n_iter, costs, recorded_masks, moments, order): the epochs run,
     the costs recorded (at epochs e with e % cost_every == 0), the new state.
     """
@@ -412,6 +441,11 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     schedule.shuffle = shuffle
     schedule.learning_rate = learning_rate
     schedule.decay = decay
+    if sample_weight is not None:
+        sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+        if sample_weight.shape != (n,) or not np.all(sample_weight >= 0) or sample_weight.sum() <= 0:
+            raise ValueError("sample_weight needs one non-negative weight per row and a positive sum")
+    schedule.total_weight = n if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
     schedule.first_epoch = first_epoch
     schedule.first_step = first_step
     schedule.optimizer.kind = OPTIMIZER_CODES[optimizer]
@@ -426,7 +460,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
                                    dropout_bit_generator, record_steps, schedule.optimizer.kind,
-                                   moments, order)
+                                   moments, order, sample_weight)
     n_records = recorded_epochs(first_epoch, max_iter, cost_every)
     costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
     cdef double[::1] costs = costs_array
@@ -490,10 +524,11 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
     cdef double cost_sum
     with nogil:
         forward(&net, &params[0], &X[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
-        cost_sum = loss_sum(&net, &Y[0, 0], 0, n, &Z[0], &A[0]) + l2_term(&net, &params[0])
-        backward_deltas(&net, &params[0], &Y[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, &deltas[0])
+        cost_sum = loss_sum(&net, &Y[0, 0], <floating*> NULL, 0, n, &Z[0], &A[0]) + l2_term(&net, &params[0])
+        backward_deltas(&net, &params[0], &Y[0, 0], <floating*> NULL, 0, n, &Z[0], &A[0],
+                        <uint8_t*> NULL, &deltas[0])
         # learning_rate 0: gradients only; params are not written.
-        update_layers(&net, <floating*> &params[0], &grads[0], &X[0, 0], n, &A[0], &deltas[0],
+        update_layers(&net, <floating*> &params[0], &grads[0], &X[0, 0], n, n, &A[0], &deltas[0],
                       0.0, <fnn_step*> NULL, <floating*> NULL, <floating*> NULL, 0, 1)
     return cost_sum / n, grads_array
 
@@ -516,7 +551,7 @@ def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
         while start < n:
             rows = min(capacity, n - start)
             forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
-            total += loss_sum(&net, &Y[start, 0], 0, rows, &Z[0], &A[0])
+            total += loss_sum(&net, &Y[start, 0], <floating*> NULL, 0, rows, &Z[0], &A[0])
             start += rows
         if with_l2:
             total += l2_term(&net, &params[0])

@@ -168,27 +168,63 @@ def test_dtype_follows_input_unless_given(breast_cancer):
 
 def test_verbose_prints_each_recorded_cost(breast_cancer, capsys):
     X, _, y, _ = breast_cancer
-    model = LogisticRegression(max_iter=250, cost_every=100, verbose=1).fit(X, y)
+    model = LogisticRegression(max_iter=250, cost_every=100, verbose=2).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 == len(model.costs_)
     for line, cost in zip(lines, model.costs_):
         assert float(line.split()[-1]) == pytest.approx(cost, rel=1e-7)
 
 
-def test_callback_exception_leaves_model_unchanged(breast_cancer, monkeypatch):
-    """An exception inside training (here from the progress callback, as
-    Ctrl-C would arrive) propagates and leaves the previous fit in place."""
+def test_exception_in_a_callback_leaves_model_unchanged(breast_cancer):
+    """An exception raised at an epoch end propagates and leaves the previous
+    fit in place."""
     X, _, y, _ = breast_cancer
     model = LogisticRegression(max_iter=50).fit(X, y)
     before = model.coefs_[0].copy()
 
-    def interrupt(self, monitor=None):
-        def raise_now(iteration, cost):
-            raise KeyboardInterrupt
-        return raise_now
+    def fail(progress):
+        if progress.iteration == 3:
+            raise RuntimeError("callback failed")
 
-    monkeypatch.setattr(LogisticRegression, "_progress_callback", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        model.set_params(max_iter=500, learning_rate=0.5).fit(X, y)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        model.set_params(max_iter=500, learning_rate=0.5, cost_every=1, callbacks=[fail]).fit(X, y)
     np.testing.assert_array_equal(model.coefs_[0], before)
     assert model.n_iter_ == 50
+
+
+def test_ctrl_c_stops_at_an_epoch_boundary_with_a_usable_model(breast_cancer):
+    X, _, y, _ = breast_cancer
+
+    def press_ctrl_c(progress):
+        if progress.iteration == 6:
+            raise KeyboardInterrupt
+
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = LogisticRegression(max_iter=500, cost_every=1, callbacks=[press_ctrl_c]).fit(X, y)
+    assert model.n_iter_ == 7
+    same = LogisticRegression(max_iter=7).fit(X, y)
+    np.testing.assert_array_equal(model.coefs_[0], same.coefs_[0])
+    assert model.score(X, y) == same.score(X, y)
+
+
+def test_callbacks_see_progress_and_can_stop(breast_cancer):
+    X, _, y, _ = breast_cancer
+    seen = []
+
+    def watch(progress):
+        seen.append((progress.iteration, progress.cost))
+        return progress.iteration >= 20
+
+    model = LogisticRegression(max_iter=100, cost_every=5, callbacks=[watch]).fit(X, y)
+    assert [iteration for iteration, _ in seen] == [0, 5, 10, 15, 20]
+    assert model.n_iter_ == 21
+    np.testing.assert_allclose([cost for _, cost in seen], model.costs_)
+
+
+def test_verbose_progress_bar_does_not_change_training(breast_cancer, capsys):
+    pytest.importorskip("tqdm")
+    X, _, y, _ = breast_cancer
+    quiet = LogisticRegression(max_iter=60, cost_every=10).fit(X, y)
+    shown = LogisticRegression(max_iter=60, cost_every=10, verbose=1).fit(X, y)
+    np.testing.assert_array_equal(shown.coefs_[0], quiet.coefs_[0])
+    assert "60/60" in capsys.readouterr().err

@@ -67,19 +67,24 @@ def test_threaded_training_equals_the_reference():
     np.testing.assert_allclose(model.costs_, costs, rtol=1e-9)
 
 
-def test_exception_at_an_epoch_end_stops_every_thread(monkeypatch):
+def test_exception_at_an_epoch_end_stops_every_thread():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 3))
     y = (X[:, 0] > 0).astype(int)
     model = LogisticRegression(max_iter=5, n_threads=2, batch_size=10).fit(X, y)
     before = model.coefs_[0].copy()
 
-    def interrupt(self, monitor=None):
-        def raise_now(iteration, cost):
-            raise KeyboardInterrupt
-        return raise_now
+    def fail(progress):
+        raise RuntimeError("stop everything")
 
-    monkeypatch.setattr(LogisticRegression, "_progress_callback", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        model.set_params(max_iter=50).fit(X, y)
+    with pytest.raises(RuntimeError, match="stop everything"):
+        model.set_params(max_iter=50, callbacks=[fail]).fit(X, y)
     np.testing.assert_array_equal(model.coefs_[0], before)
+
+    def ctrl_c(progress):
+        if progress.iteration == 2:
+            raise KeyboardInterrupt
+
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.set_params(cost_every=1, callbacks=[ctrl_c]).fit(X, y)
+    assert model.n_iter_ == 3

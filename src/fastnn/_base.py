@@ -3,6 +3,7 @@ compiled core. A model family only says which layers, activations and loss it
 uses and how its targets become the 2-D matrix Y; `_fit` is the one training
 path for all of them."""
 import copy
+import warnings
 from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
@@ -16,6 +17,7 @@ from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
 from fastnn._init import INIT_SCHEMES, initial_parameters
 from fastnn._monitor import DevMonitor
+from fastnn._progress import TrainingProgress, progress_bar
 from fastnn._random import training_generators
 from fastnn._threads import training_threads
 
@@ -73,6 +75,7 @@ class DenseEstimator(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "callbacks": [list, tuple, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -183,18 +186,25 @@ class DenseEstimator(BaseEstimator):
         # One threading layer at a time: while fastnn's threads share a batch,
         # BLAS runs single-threaded inside each (two pools on the same cores
         # spin against each other).
+        callback = self._progress_callback(monitor)
         with threadpool_limits(1, user_api="blas") if n_threads > 1 else nullcontext():
-            n_iter, costs, masks, moments, order = core.train(
+            result = core.train(
                 stack, params, X, Y, float(self.learning_rate), epochs,
                 batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,
-                self._progress_callback(monitor), self._record_dropout_steps, n_threads,
+                callback, self._record_dropout_steps, n_threads,
                 self.optimizer, float(self.momentum), float(self.beta_1), float(self.beta_2),
                 float(self.epsilon),
                 float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0,
-                first_epoch, first_step, moments, order, monitor is not None, sample_weight)
+                first_epoch, first_step, moments, order,
+                monitor is not None or getattr(callback, "every_epoch", False), sample_weight)
+        n_iter, costs, moments, order = result.n_iter, result.costs, result.moments, result.order
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
-            self._recorded_dropout_masks = masks
+            self._recorded_dropout_masks = result.masks
+        if result.interrupted:
+            warnings.warn(f"{type(self).__name__}.fit interrupted (Ctrl-C) after "
+                          f"{first_epoch + n_iter} epochs: the model holds the weights of the "
+                          "epochs completed", UserWarning, stacklevel=3)
 
         if monitor is not None:
             monitor.restore_best()
@@ -267,23 +277,35 @@ class DenseEstimator(BaseEstimator):
         return X, Y, sample_weight, monitor
 
     def _progress_callback(self, monitor=None):
-        """What the compiled loop calls at epoch ends: verbose output and the
-        development-set monitor (None when neither is wanted)."""
-        if not self.verbose and monitor is None:
+        """What the compiled loop calls at epoch ends: the development-set
+        monitor, the user's callbacks and verbose output (None when none of
+        them is wanted). Returning True stops training."""
+        callbacks = list(self.callbacks or ())
+        if not self.verbose and monitor is None and not callbacks:
             return None
+        bar = progress_bar(self.max_iter) if self.verbose == 1 else None
 
-        def report(iteration, cost):
+        def on_epoch(iteration, cost):
             stop = monitor(iteration) if monitor is not None else False
-            if self.verbose and (cost is not None or stop):
+            dev_cost = monitor.costs[-1] if monitor is not None else None
+            if cost is not None:
+                progress = TrainingProgress(iteration, cost, dev_cost)
+                for callback in callbacks:
+                    stop = bool(callback(progress)) or stop
+            if bar is not None:
+                bar.show(iteration, cost, dev_cost)
+            elif self.verbose and (cost is not None or stop):
                 line = f"iteration {iteration:>7d}"
                 if cost is not None:
                     line += f"   cost {cost:.8f}"
-                if monitor is not None:
-                    line += f"   dev cost {monitor.costs[-1]:.8f}"
-                print(line + ("   (early stop)" if stop else ""), flush=True)
+                if dev_cost is not None:
+                    line += f"   dev cost {dev_cost:.8f}"
+                print(line + ("   (stopping)" if stop else ""), flush=True)
             return stop
 
-        return report
+        # A progress bar moves every epoch; lines and callbacks come with costs.
+        on_epoch.every_epoch = bar is not None
+        return on_epoch
 
     # -- using the fitted model ------------------------------------------
     def _fitted_stack_and_params(self, dropout=False):

@@ -41,6 +41,9 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
         weights (`best_iteration_` is the epoch they came from).
     validation_fraction : float in (0, 1), default 0.1
     n_iter_no_change : int >= 1, default 10
+    callbacks : list of callables, optional
+        Each is called with a fastnn.TrainingProgress (iteration, cost,
+        dev_cost) at every recorded cost; returning True stops training.
     warm_start : bool, default False
         fit goes on from the fitted weights and optimiser state instead of
         starting again (same layers required).
@@ -54,7 +57,8 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     random_state : int, RandomState or None
         Seeds the shuffling (and random initial weights).
     verbose : int, default 0
-        > 0 prints each recorded cost as training goes.
+        1: a progress bar over the epochs (with tqdm installed; else as 2);
+        2: one line per recorded cost (and dev cost).
 
     Attributes
     ----------
@@ -73,7 +77,7 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="zeros",
                  cost_every=100, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

@@ -52,6 +52,9 @@ _SHARED_DOC = """
         weights (`best_iteration_` is the epoch they came from).
     validation_fraction : float in (0, 1), default 0.1
     n_iter_no_change : int >= 1, default 10
+    callbacks : list of callables, optional
+        Each is called with a fastnn.TrainingProgress (iteration, cost,
+        dev_cost) at every recorded cost; returning True stops training.
     warm_start : bool, default False
         fit goes on from the fitted weights and optimiser state instead of
         starting again (same layers required).
@@ -64,7 +67,8 @@ _SHARED_DOC = """
     random_state : int, RandomState or None
         Seeds initial weights, shuffling and dropout (independent streams).
     verbose : int, default 0
-        > 0 prints each recorded cost.
+        1: a progress bar over the epochs (with tqdm installed; else as 2);
+        2: one line per recorded cost (and dev cost).
 
     Attributes
     ----------
@@ -95,7 +99,7 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
                  cost_every=100, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):
@@ -121,7 +125,7 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
                  cost_every=100, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

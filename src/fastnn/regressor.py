@@ -35,7 +35,7 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, learning_rate_schedule="constant",
                  decay_rate=0.0, init="auto", cost_every=100, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None,
-                 n_threads=None, random_state=None, verbose=0):
+                 n_threads=None, random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 
     def _hidden_layer_sizes(self):

@@ -415,8 +415,9 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     order the shuffle goes on from (used if it has one entry per row).
     sample_weight (one non-negative value per row, positive sum) weighs each
     example's loss and gradient: every 1/n becomes 1 / (sum of the weights).
-    Returns (n_iter, costs, recorded_masks, moments, order): the epochs run,
-    the costs recorded (at epochs e with e % cost_every == 0), the new state.
+    Returns a TrainResult. Ctrl-C is taken at the next epoch boundary and
+    ends training normally (result.interrupted); any other exception raised
+    at an epoch end propagates.
     """
     cdef Py_ssize_t n = X.shape[0]
     if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
@@ -489,14 +490,28 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
                 shared.n_threads = 1
                 fnn_barrier_init(&shared.barrier, 1)
                 team_member(&shared, 0)
-    if errors:
+    interrupted = bool(errors) and isinstance(errors[0], KeyboardInterrupt)
+    if errors and not interrupted:
         raise errors[0]
     n_iter = shared.n_iter
     n_recorded = recorded_epochs(first_epoch, n_iter, cost_every)
-    masks = buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity))
     moment1, moment2 = buffers.moment_arrays
-    return (n_iter, costs_array[:n_recorded].copy(), masks,
-            (moment1 if moment1.size else None, moment2 if moment2.size else None), buffers.order)
+    return TrainResult(
+        n_iter=n_iter, costs=costs_array[:n_recorded].copy(),
+        masks=buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity)),
+        moments=(moment1 if moment1.size else None, moment2 if moment2.size else None),
+        order=buffers.order, interrupted=interrupted)
+
+
+class TrainResult:
+    """What `train` hands back: n_iter (epochs run), costs (recorded at
+    epochs e with e % cost_every == 0), masks (recorded dropout masks), the
+    state a later call goes on from (moments, order), and whether Ctrl-C
+    stopped training at an epoch boundary (the weights are then those of
+    the epochs completed)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
 
 
 def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_every):

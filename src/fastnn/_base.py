@@ -197,6 +197,8 @@ class DenseEstimator(BaseEstimator):
                 float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0,
                 first_epoch, first_step, moments, order,
                 monitor is not None or getattr(callback, "every_epoch", False), sample_weight)
+        if callback is not None:
+            callback.close()
         n_iter, costs, moments, order = result.n_iter, result.costs, result.moments, result.order
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
@@ -305,6 +307,7 @@ class DenseEstimator(BaseEstimator):
 
         # A progress bar moves every epoch; lines and callbacks come with costs.
         on_epoch.every_epoch = bar is not None
+        on_epoch.close = bar.close if bar is not None else (lambda: None)
         return on_epoch
 
     # -- using the fitted model ------------------------------------------

@@ -27,7 +27,10 @@ class _Bar:
         if postfix:
             self.bar.set_postfix(postfix, refresh=False)
         if iteration + 1 >= self.bar.total:
-            self.bar.close()
+            self.close()
+
+    def close(self):
+        self.bar.close()
 
 
 def progress_bar(total):

@@ -1,10 +1,11 @@
 """Logistic regression: the dense stack with no hidden layer (SPEC 4)."""
 from fastnn._base import DenseEstimator, store_parameters
 from fastnn._classifier import DenseClassifierMixin
+from fastnn._docs import OPTIMIZATION, TRAINING
 
 
 class LogisticRegression(DenseClassifierMixin, DenseEstimator):
-    """Binary logistic regression trained by (mini-batch) gradient descent in
+    __doc__ = """Binary logistic regression trained by (mini-batch) gradient descent in
     compiled code: one sigmoid unit, log-loss, optional L2.
 
     Parameters
@@ -19,47 +20,8 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
         Reshuffle the rows before every epoch (mini-batch only).
     l2 : float >= 0, default 0.0
         L2 strength lambda; the cost adds l2 / (2 n) * ||W||^2.
-    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "gd"
-        The update rule (SPEC 10): plain gradient descent, momentum
-        (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient average
-        with beta_2) or Adam (beta_1, beta_2, bias-corrected); epsilon guards
-        the division of rmsprop and adam.
-    momentum, beta_1, beta_2 : float in [0, 1), defaults 0.9, 0.9, 0.999
-    epsilon : float > 0, default 1e-8
-    learning_rate_schedule : {"constant", "inverse"}, default "constant"
-        "inverse": the learning rate of epoch e is learning_rate / (1 + decay_rate * e).
-    decay_rate : float >= 0, default 0.0
-    init : "zeros" (default), "small", "xavier", "he", "auto" or (coefs, intercepts)
-    cost_every : int >= 1 or None, default 100
-        Record the cost every `cost_every` iterations (in `costs_`); None
-        records none (with dropout, each recorded epoch costs an extra
-        forward pass, since the cost is taken without dropout).
-    early_stopping : bool, default False
-        Hold out validation_fraction of the training data (or use fit's
-        `dev=`), record its cost after every epoch in `dev_costs_`, stop after
-        n_iter_no_change epochs without improvement and restore the best
-        weights (`best_iteration_` is the epoch they came from).
-    validation_fraction : float in (0, 1), default 0.1
-    n_iter_no_change : int >= 1, default 10
-    callbacks : list of callables, optional
-        Each is called with a fastnn.TrainingProgress (iteration, cost,
-        dev_cost) at every recorded cost; returning True stops training.
-    warm_start : bool, default False
-        fit goes on from the fitted weights and optimiser state instead of
-        starting again (same layers required).
-    dtype : None, "float32" or "float64", default None
-        None keeps float32 input in float32 and uses float64 otherwise.
-    n_threads : int >= 1 or None, default None
-        Threads that share each batch during fit (BLAS then runs single-threaded
-        in each). None picks by the size of a step: 1 for small problems, up to
-        the number of cores for large ones. Results are reproducible for a
-        fixed n_threads.
-    random_state : int, RandomState or None
-        Seeds the shuffling (and random initial weights).
-    verbose : int, default 0
-        1: a progress bar over the epochs (with tqdm installed; else as 2);
-        2: one line per recorded cost (and dev cost).
-
+""" + OPTIMIZATION + """    init : "zeros" (default), "small", "xavier", "he", "auto" or (coefs, intercepts)
+""" + TRAINING + """
     Attributes
     ----------
     coefs_ : [array (n_features, 1)]

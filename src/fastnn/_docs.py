@@ -1,0 +1,42 @@
+"""Parameter documentation shared by the estimators (one text, four classes)."""
+
+OPTIMIZATION = """    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "gd"
+        The update rule (SPEC 10): plain gradient descent, momentum
+        (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient average
+        with beta_2) or Adam (beta_1, beta_2, bias-corrected); epsilon guards
+        the division of rmsprop and adam.
+    momentum, beta_1, beta_2 : float in [0, 1), defaults 0.9, 0.9, 0.999
+    epsilon : float > 0, default 1e-8
+    learning_rate_schedule : {"constant", "inverse"}, default "constant"
+        "inverse": the learning rate of epoch e is learning_rate / (1 + decay_rate * e).
+    decay_rate : float >= 0, default 0.0
+"""
+
+TRAINING = """    cost_every : int >= 1 or None, default 100
+        Record the cost (without dropout) every `cost_every` iterations; None
+        records none (with dropout, a recorded epoch costs an extra forward pass).
+    early_stopping : bool, default False
+        Hold out validation_fraction of the training data (or use fit's
+        `dev=`), record its cost after every epoch in `dev_costs_`, stop after
+        n_iter_no_change epochs without improvement and restore the best
+        weights (`best_iteration_` is the epoch they came from).
+    validation_fraction : float in (0, 1), default 0.1
+    n_iter_no_change : int >= 1, default 10
+    callbacks : list of callables, optional
+        Each is called with a fastnn.TrainingProgress (iteration, cost,
+        dev_cost) at every recorded cost; returning True stops training.
+    warm_start : bool, default False
+        fit goes on from the fitted weights and optimiser state instead of
+        starting again (same layers required).
+    dtype : None, "float32" or "float64"
+        None keeps float32 input in float32, everything else trains in float64.
+    n_threads : int >= 1 or None, default None
+        Threads that share each batch during fit (BLAS then runs single-threaded
+        in each); None picks by the size of a step. Results are reproducible for
+        a fixed n_threads.
+    random_state : int, RandomState or None
+        Seeds initial weights, shuffling and dropout (independent streams).
+    verbose : int, default 0
+        1: a progress bar over the epochs (with tqdm installed; else as 2);
+        2: one line per recorded cost (and dev cost).
+"""

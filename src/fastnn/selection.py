@@ -7,7 +7,7 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-_BIAS_ADVICE = ("a bigger network", "train longer", "another architecture")
+_BIAS_ADVICE = ("a bigger network", "training longer", "another architecture")
 _VARIANCE_ADVICE = ("more data", "regularisation (l2, keep_prob, early stopping)",
                     "another architecture")
 

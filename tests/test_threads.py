@@ -88,3 +88,24 @@ def test_exception_at_an_epoch_end_stops_every_thread():
     with pytest.warns(UserWarning, match="interrupted"):
         model.set_params(cost_every=1, callbacks=[ctrl_c]).fit(X, y)
     assert model.n_iter_ == 3
+
+
+@pytest.mark.parametrize("n_threads, expected_blas", [(1, 1), (2, 1)])
+def test_given_n_threads_holds_blas_to_one_thread(n_threads, expected_blas):
+    from threadpoolctl import threadpool_info
+    seen = []
+
+    def look(progress):
+        seen.append({pool["num_threads"] for pool in threadpool_info()
+                     if pool["user_api"] == "blas"})
+
+    def blas_threads():
+        return sorted(pool["num_threads"] for pool in threadpool_info()
+                      if pool["user_api"] == "blas")
+
+    before = blas_threads()
+    X = np.random.default_rng(0).standard_normal((64, 8))
+    y = np.arange(64) % 2
+    DeepNetwork((16,), max_iter=2, cost_every=1, n_threads=n_threads, callbacks=[look]).fit(X, y)
+    assert seen and all(threads == {expected_blas} for threads in seen)
+    assert blas_threads() == before  # BLAS gets its threads back after the fit

@@ -185,9 +185,12 @@ class DenseEstimator(BaseEstimator):
         n_threads = training_threads(self.n_threads, batch_size, layer_sizes)
         # One threading layer at a time: while fastnn's threads share a batch,
         # BLAS runs single-threaded inside each (two pools on the same cores
-        # spin against each other).
+        # spin against each other). A given n_threads is the fit's whole
+        # budget, so n_threads=1 holds BLAS to one thread too; only the
+        # automatic choice of one thread leaves BLAS its own threads.
+        hold_blas = n_threads > 1 or self.n_threads is not None
         callback = self._progress_callback(monitor)
-        with threadpool_limits(1, user_api="blas") if n_threads > 1 else nullcontext():
+        with threadpool_limits(1, user_api="blas") if hold_blas else nullcontext():
             result = core.train(
                 stack, params, X, Y, float(self.learning_rate), epochs,
                 batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,

@@ -31,9 +31,13 @@ TRAINING = """    cost_every : int >= 1 or None, default 100
     dtype : None, "float32" or "float64"
         None keeps float32 input in float32, everything else trains in float64.
     n_threads : int >= 1 or None, default None
-        Threads that share each batch during fit (BLAS then runs single-threaded
-        in each); None picks by the size of a step. Results are reproducible for
-        a fixed n_threads.
+        Cores the fit may use: that many threads share each batch, and BLAS
+        runs single-threaded inside each (threadpoolctl), so n_threads=1 is a
+        strictly single-threaded fit (for running several fits side by side).
+        None picks by the size of a step: one thread whose matrix products
+        BLAS threads itself for small problems and small batches of wide
+        layers, up to all cores otherwise. Results are reproducible for a
+        fixed n_threads.
     random_state : int, RandomState or None
         Seeds initial weights, shuffling and dropout (independent streams).
     verbose : int, default 0

@@ -37,8 +37,8 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     def __init__(self, learning_rate=0.1, max_iter=1000, batch_size=None, shuffle=True,
                  l2=0.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="zeros",
-                 cost_every=100, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
+                 cost_every=100, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 

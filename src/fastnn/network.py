@@ -61,8 +61,8 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
                  keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
-                 cost_every=100, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
+                 cost_every=100, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 
@@ -87,8 +87,8 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
                  learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
                  keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
-                 cost_every=100, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
+                 cost_every=100, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0, callbacks=None):
         store_parameters(self, locals())
 

@@ -19,6 +19,9 @@ ESTIMATORS = [
 ]
 
 
+# scikit-learn itself skips its array-API checks unless SCIPY_ARRAY_API=1:
+# fastnn computes on NumPy arrays in its compiled core and does not dispatch
+# to other array libraries.
 @parametrize_with_checks(ESTIMATORS)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

@@ -25,7 +25,8 @@ def test_gemm_matches_matmul(m, n, k, trans_a, trans_b, dtype):
     np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("m, n, k", [(4, 3, 5), (40, 30, 50)], ids=["small", "large"])
+@pytest.mark.parametrize("m, n, k", [(4, 3, 5), (40, 30, 50), (7, 1, 5), (6, 4, 1)],
+                         ids=["small", "large", "one column", "rank one"])
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("trans_b", [False, True])
 def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, dtype):

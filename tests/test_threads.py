@@ -109,3 +109,37 @@ def test_given_n_threads_holds_blas_to_one_thread(n_threads, expected_blas):
     DeepNetwork((16,), max_iter=2, cost_every=1, n_threads=n_threads, callbacks=[look]).fit(X, y)
     assert seen and all(threads == {expected_blas} for threads in seen)
     assert blas_threads() == before  # BLAS gets its threads back after the fit
+
+
+def test_fits_in_parallel_python_threads_equal_sequential_fits():
+    """The training loop releases the GIL: four fits at once in four Python
+    threads give the weights of the same fits one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 10))
+    y = np.arange(300) % 3
+
+    def fit(seed):
+        return DeepNetwork((32, 16), learning_rate=0.05, batch_size=16, max_iter=15,
+                           keep_prob=0.9, optimizer="adam", random_state=seed,
+                           n_threads=1).fit(X, y)
+
+    sequential = [fit(seed) for seed in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(fit, range(4)))
+    for one, other in zip(sequential, parallel):
+        for a, b in zip(one.coefs_ + one.intercepts_, other.coefs_ + other.intercepts_):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_predict_from_several_threads_on_one_model():
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5000, 10))
+    y = np.arange(5000) % 3
+    model = DeepNetwork((32,), max_iter=3, random_state=0).fit(X, y)
+    expected = model.predict_proba(X)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda part: model.predict_proba(X), range(8)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)

@@ -91,6 +91,8 @@ typedef struct {
     double fnn_loss_sum_##SFX(const REAL *Z, const REAL *A, const REAL *Y,          \
                               const REAL *weights, ptrdiff_t rows, ptrdiff_t cols,  \
                               int loss);                                            \
+    /* 1 if every x[k] is finite (the divergence check), else 0. */               \
+    int fnn_all_finite_##SFX(const REAL *x, ptrdiff_t count);                       \
     /* M[i, :] *= weights[i] (sample weights on the output error). */              \
     void fnn_scale_rows_##SFX(REAL *M, ptrdiff_t rows, ptrdiff_t cols,              \
                               const REAL *weights);                                 \

@@ -410,3 +410,15 @@ void FNN(fnn_optimizer_step)(REAL *param, const REAL *grad, REAL *first, REAL *s
     default:           FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_GD);
     }
 }
+
+FNN_MULTIVERSION
+int FNN(fnn_all_finite)(const REAL *x, ptrdiff_t count)
+{
+    /* x - x is 0 for a finite x and NaN for an infinity or a NaN, and a NaN
+     * stays in the sum: one branch-free pass. */
+    REAL total = 0;
+    for (ptrdiff_t k = 0; k < count; k++) {
+        total += x[k] - x[k];
+    }
+    return total == 0;
+}

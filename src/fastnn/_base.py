@@ -9,6 +9,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
@@ -206,6 +207,14 @@ class DenseEstimator(BaseEstimator):
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = result.masks
+        if result.diverged:
+            # The moments that led there are no start for a later call.
+            moments = None
+            warnings.warn(
+                f"{type(self).__name__}.fit diverged: the cost or the weights stopped being "
+                f"finite. The model holds the last finite weights, after {first_epoch + n_iter} "
+                "epochs; try a smaller learning_rate (or feature scaling).",
+                ConvergenceWarning, stacklevel=3)
         if result.interrupted:
             warnings.warn(f"{type(self).__name__}.fit interrupted (Ctrl-C) after "
                           f"{first_epoch + n_iter} epochs: the model holds the weights of the "

@@ -53,6 +53,8 @@ cdef extern from "fastnn_kernels.h" nogil:
     void fnn_output_delta_f64(double* delta, const double* Z, const double* A, const double* Y, Py_ssize_t rows, Py_ssize_t cols, int loss, int activation, double leaky_slope)
     double fnn_loss_sum_f32(const float* Z, const float* A, const float* Y, const float* weights, Py_ssize_t rows, Py_ssize_t cols, int loss)
     double fnn_loss_sum_f64(const double* Z, const double* A, const double* Y, const double* weights, Py_ssize_t rows, Py_ssize_t cols, int loss)
+    int fnn_all_finite_f32(const float* x, Py_ssize_t count)
+    int fnn_all_finite_f64(const double* x, Py_ssize_t count)
     void fnn_scale_rows_f32(float* M, Py_ssize_t rows, Py_ssize_t cols, const float* weights)
     void fnn_scale_rows_f64(double* M, Py_ssize_t rows, Py_ssize_t cols, const double* weights)
     void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, float* out)
@@ -110,6 +112,13 @@ cdef inline double loss_sum(const floating* Z, const floating* A, const floating
         return fnn_loss_sum_f32(Z, A, Y, weights, rows, cols, loss)
     else:
         return fnn_loss_sum_f64(Z, A, Y, weights, rows, cols, loss)
+
+
+cdef inline bint all_finite(const floating* x, Py_ssize_t count) noexcept nogil:
+    if floating is float:
+        return fnn_all_finite_f32(x, count)
+    else:
+        return fnn_all_finite_f64(x, count)
 
 
 cdef inline void scale_rows(floating* M, Py_ssize_t rows, Py_ssize_t cols,

@@ -11,7 +11,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from libc.stdint cimport uint8_t, uint64_t
-from libc.math cimport pow
+from libc.math cimport pow, isfinite
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
@@ -22,7 +22,7 @@ from fastnn._core.network cimport Network
 from fastnn._core.stack cimport DenseStack
 from fastnn._core.dense cimport forward, loss_sum, l2_term, backward_deltas, update_layers
 from fastnn._core.kernels cimport (
-    fnn_step, FNN_GD, FNN_MOMENTUM, FNN_RMSPROP, FNN_ADAM, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
+    all_finite, fnn_step, FNN_GD, FNN_MOMENTUM, FNN_RMSPROP, FNN_ADAM, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
     fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team,
 )
 
@@ -56,6 +56,8 @@ cdef struct Workspace:
     void* grads
     void* moment1             # momentum's v, adam's m; NULL when unused
     void* moment2             # rmsprop's s, adam's v; NULL when unused
+    void* snapshot            # the parameters at the last check that found them finite
+    Py_ssize_t n_params
     void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
     void* Y_batch             # gathered targets; NULL without shuffling
     const void* weights       # sample weight of every row of the data; NULL: all 1
@@ -88,6 +90,8 @@ cdef class Buffers:
         self.ws.A = self.floats(capacity * stack.total_units, dtype)
         self.ws.deltas = self.floats(capacity * stack.total_units, dtype)
         self.ws.grads = self.floats(stack.n_params, dtype)
+        self.ws.snapshot = self.floats(stack.n_params, dtype)
+        self.ws.n_params = stack.n_params
         # The optimiser's moments start at zero, or where an earlier call left them.
         for slot, used in enumerate((optimizer in (FNN_MOMENTUM, FNN_ADAM),
                                      optimizer in (FNN_RMSPROP, FNN_ADAM))):
@@ -198,6 +202,8 @@ cdef struct Shared:
     bint is_double
     bint stop
     bint every_epoch          # the callback wants every epoch (early stopping)
+    bint diverged             # a check found non-finite weights or cost
+    Py_ssize_t finite_epochs  # epochs behind the last finite snapshot
     double cost_parts[MAX_THREADS]
     fnn_barrier barrier
 
@@ -366,9 +372,11 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 cost_sum += shared.cost_parts[t]
             if record:
                 shared.costs[n_recorded] = cost_sum / schedule.total_weight
+            if record or epoch == schedule.max_iter - 1:
+                check_divergence(shared, params, epoch, cost_sum if record else 0.0)
             # Python is visited for a recorded cost, and otherwise often enough
             # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
-            if (record or shared.every_epoch
+            if not shared.diverged and (record or shared.every_epoch
                     or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS):
                 shared.stop = end_of_epoch(shared, global_epoch, cost_sum / schedule.total_weight,
                                            record) != 0
@@ -376,8 +384,24 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
         if record:
             n_recorded += 1
         fnn_barrier_wait(&shared.barrier)
-        if shared.stop:
+        if shared.stop or shared.diverged:
             return
+
+
+cdef void check_divergence(Shared* shared, floating* params, Py_ssize_t epoch,
+                           double cost_sum) noexcept nogil:
+    """At every recorded cost and at the end (thread 0, at the barrier): if
+    the cost and every weight are finite, keep a snapshot of the weights;
+    otherwise training has diverged: put the last finite weights back, count
+    only the epochs behind them, and stop."""
+    cdef Workspace* ws = shared.ws
+    if all_finite(params, ws.n_params) and isfinite(cost_sum):
+        memcpy(ws.snapshot, params, ws.n_params * sizeof(floating))
+        shared.finite_epochs = epoch + 1
+    else:
+        memcpy(params, ws.snapshot, ws.n_params * sizeof(floating))
+        shared.diverged = True
+        shared.n_iter = shared.finite_epochs
 
 
 cdef void team_member(void* context, int thread) noexcept nogil:
@@ -480,6 +504,10 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     shared.is_double = floating is double
     shared.stop = False
     shared.every_epoch = callback_every_epoch
+    shared.diverged = False
+    shared.finite_epochs = 0
+    # the starting weights are the first snapshot
+    memcpy(buffers.ws.snapshot, &params[0], stack.n_params * sizeof(floating))
 
     if max_iter > 0:
         with nogil:
@@ -500,15 +528,16 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
         n_iter=n_iter, costs=costs_array[:n_recorded].copy(),
         masks=buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity)),
         moments=(moment1 if moment1.size else None, moment2 if moment2.size else None),
-        order=buffers.order, interrupted=interrupted)
+        order=buffers.order, interrupted=interrupted, diverged=bool(shared.diverged))
 
 
 class TrainResult:
     """What `train` hands back: n_iter (epochs run), costs (recorded at
     epochs e with e % cost_every == 0), masks (recorded dropout masks), the
-    state a later call goes on from (moments, order), and whether Ctrl-C
+    state a later call goes on from (moments, order), whether Ctrl-C
     stopped training at an epoch boundary (the weights are then those of
-    the epochs completed)."""
+    the epochs completed), and whether training diverged (the weights are
+    then the last ones found finite, and n_iter counts the epochs behind them)."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)

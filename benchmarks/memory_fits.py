@@ -49,7 +49,7 @@ def main():
         one_round(rng, X, y, index)
     gc.collect()
     after = resident_mib()
-    print(f"{args.fits} rounds (4 estimators, {args.fits * 8} fits and partial_fits): "
+    print(f"{args.fits} rounds ({3 * args.fits} fits, {4 * args.fits} partial_fits): "
           f"resident {before:.1f} MiB -> {after:.1f} MiB, growth {after - before:+.2f} MiB")
 
 

@@ -154,3 +154,42 @@ def test_unusual_but_valid_arrays_give_the_canonical_result():
     np.testing.assert_array_equal(
         LogisticRegression(max_iter=50).fit(bools, y).coefs_[0],
         LogisticRegression(max_iter=50).fit(bools.astype(np.float64), y).coefs_[0])
+
+
+from fastnn import DeepNetwork, DeepRegressor, ShallowNetwork  # noqa: E402
+
+NETWORK_PARAMETERS = {
+    "unknown activation": (DeepNetwork, dict(activation="swish"), "'activation' parameter"),
+    "unknown output": (DeepRegressor, dict(output="relu"), "'output' parameter"),
+    "unknown optimizer": (DeepNetwork, dict(optimizer="sgd"), "'optimizer' parameter"),
+    "unknown init": (ShallowNetwork, dict(init="glorot"), "'init' parameter"),
+    "zero init with hidden layers": (DeepNetwork, dict(init="zeros"), "same gradient"),
+    "layer width 0": (DeepNetwork, dict(hidden_layer_sizes=(4, 0)), "must be >= 1"),
+    "shallow width 0": (ShallowNetwork, dict(hidden_layer_size=0), "'hidden_layer_size'"),
+    "keep_prob 0": (DeepNetwork, dict(keep_prob=0.0), "'keep_prob' parameter"),
+    "keep_prob above 1": (DeepRegressor, dict(keep_prob=1.2), "'keep_prob' parameter"),
+    "keep_prob too many entries": (DeepNetwork, dict(keep_prob=(0.5, 0.5, 0.5)), "sequence of 1"),
+    "negative leaky slope": (DeepNetwork, dict(leaky_slope=-0.1), "'leaky_slope' parameter"),
+    "negative l2": (DeepRegressor, dict(l2=-1.0), "'l2' parameter"),
+    "learning rate 0": (ShallowNetwork, dict(learning_rate=0.0), "'learning_rate' parameter"),
+    "n_threads 0": (DeepNetwork, dict(n_threads=0), "'n_threads' parameter"),
+    "validation fraction 1": (DeepNetwork, dict(validation_fraction=1.0),
+                              "'validation_fraction' parameter"),
+    "n_iter_no_change 0": (DeepNetwork, dict(n_iter_no_change=0), "'n_iter_no_change'"),
+    "callbacks not a list": (DeepNetwork, dict(callbacks=print), "'callbacks' parameter"),
+    "init of the wrong shape": (DeepNetwork, dict(hidden_layer_sizes=(4,), init=(
+        [np.zeros((3, 5)), np.zeros((5, 1))], [np.zeros(5), np.zeros(1)])), "must have shape (3, 4)"),
+    "init of strings": (DeepNetwork, dict(hidden_layer_sizes=(4,), init=(
+        [np.full((3, 4), "a"), np.zeros((4, 1))], [np.zeros(4), np.zeros(1)])), "real numeric"),
+}
+
+
+@pytest.mark.parametrize("case", NETWORK_PARAMETERS, ids=list(NETWORK_PARAMETERS))
+def test_network_parameters_are_checked_in_fit(case):
+    family, params, fragment = NETWORK_PARAMETERS[case]
+    settings = {"hidden_layer_size": 4} if family is ShallowNetwork else {"hidden_layer_sizes": (4,)}
+    model = family(**{**settings, "max_iter": 2, **params})  # the constructor only stores
+    target = X[:, 0] if family is DeepRegressor else y
+    with pytest.raises((ValueError, TypeError)) as info:
+        model.fit(X, target)
+    assert fragment in str(info.value)

@@ -4,7 +4,7 @@ uses and how its targets become the 2-D matrix Y; `_fit` is the one training
 path for all of them."""
 import copy
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +12,6 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
@@ -20,7 +19,7 @@ from fastnn._init import INIT_SCHEMES, initial_parameters
 from fastnn._monitor import DevMonitor
 from fastnn._progress import TrainingProgress, progress_bar
 from fastnn._random import training_generators
-from fastnn._threads import training_threads
+from fastnn._threads import fit_threads
 
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -183,15 +182,10 @@ class DenseEstimator(BaseEstimator):
         # Shuffling a single full batch would change nothing but summation order.
         shuffle = bool(self.shuffle) and batch_size < n_samples
         layer_sizes = tuple(stack.layer_sizes)
-        n_threads = training_threads(self.n_threads, batch_size, layer_sizes)
-        # One threading layer at a time: while fastnn's threads share a batch,
-        # BLAS runs single-threaded inside each (two pools on the same cores
-        # spin against each other). A given n_threads is the fit's whole
-        # budget, so n_threads=1 holds BLAS to one thread too; only the
-        # automatic choice of one thread leaves BLAS its own threads.
-        hold_blas = n_threads > 1 or self.n_threads is not None
         callback = self._progress_callback(monitor)
-        with threadpool_limits(1, user_api="blas") if hold_blas else nullcontext():
+        # The team size, and BLAS held to one thread while it runs, shared
+        # with the other fits running in this process (fastnn._threads).
+        with fit_threads(self.n_threads, batch_size, layer_sizes) as n_threads:
             result = core.train(
                 stack, params, X, Y, float(self.learning_rate), epochs,
                 batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,

@@ -1,5 +1,32 @@
-"""How many threads share each training batch."""
+"""How many threads a fit uses, and BLAS's threads while it runs.
+
+Threads can pile up at three levels: fastnn's team, which shares each batch;
+BLAS's own threads inside each matrix product; and several fits running at
+once in one process (the training loop runs without the GIL, so
+GridSearchCV(n_jobs=...) with joblib's threading backend runs fits side by
+side). More busy threads than cores is slow here in particular: the team meets
+at a spinning barrier twice per step, and a spinning member whose partner has
+lost its core burns the core it holds. So `fit_threads` keeps the total near
+the number of cores:
+
+- One threading layer at a time: while a team (or a fit with a given
+  n_threads, which is its whole core budget) runs, BLAS is held to one thread.
+- Fits share the cores: with n_threads=None a fit takes at most its share,
+  available_cores() // (fastnn fits running in this process, itself
+  included), and at most BLAS's thread limit as the process found it (what
+  OPENBLAS_NUM_THREADS, threadpoolctl, joblib's process workers (cores //
+  n_jobs) or Dask's worker processes (1) allow), and while more than one fit
+  runs, BLAS is held to one thread.
+
+BLAS's limit is process-global, so the fits that need it held share one hold,
+counted under a lock: the first takes it, the last gives it back. (Each fit
+entering and leaving threadpoolctl's context on its own would, with fits
+overlapping, let one fit's exit hand BLAS its threads back while another fit
+still runs, and leave BLAS at one thread for good after the last one.)
+"""
 import os
+import threading
+from contextlib import contextmanager
 
 # Below this many multiply-adds per step and thread, a second thread costs
 # more in synchronisation (two barriers per step) than it saves.
@@ -11,6 +38,13 @@ _MIN_WORK_PER_THREAD = 2_000_000
 _TEAM_MIN_BATCH = 128
 _TEAM_MAX_WIDTH_AT_SMALL_BATCH = 64
 
+_lock = threading.Lock()       # guards everything below
+_running_fits = 0              # fits inside fit_threads, in every thread of this process
+_blas_holders = 0              # of those, the fits that need BLAS on one thread
+_blas_hold = None              # threadpoolctl's limiter while held: restores the limits
+_blas_threads_outside = None   # BLAS's thread limit from before the hold
+_blas_libraries = None         # threadpoolctl's controller of the BLAS libraries
+
 
 def available_cores():
     try:
@@ -19,15 +53,109 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-def training_threads(n_threads, batch_size, layer_sizes):
+def training_threads(n_threads, batch_size, layer_sizes, budget=None):
     """The size of the team that shares each batch: `n_threads` if given.
     Otherwise 1 for small steps, or for small batches of wide layers (BLAS
-    then threads each product itself), else as many cores as the work of a
-    step (batch rows x weights) keeps busy."""
+    then threads each product itself), else as many threads as the work of a
+    step (batch rows x weights) keeps busy, at most `budget` (default: all
+    available cores)."""
     if n_threads is not None:
         return int(n_threads)
+    if budget is None:
+        budget = available_cores()
     weights = sum(n_in * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
     work = batch_size * weights
     if batch_size < _TEAM_MIN_BATCH and max(layer_sizes[1:]) > _TEAM_MAX_WIDTH_AT_SMALL_BATCH:
         return 1
-    return max(1, min(available_cores(), work // _MIN_WORK_PER_THREAD, batch_size))
+    return max(1, min(budget, work // _MIN_WORK_PER_THREAD, batch_size))
+
+
+def _blas_controller():
+    """threadpoolctl's controller of the BLAS libraries, made once: making one
+    scans every loaded library (about 2 ms, more than a small partial_fit).
+    The BLAS fastnn calls (SciPy's) is loaded before the first fit."""
+    global _blas_libraries
+    if _blas_libraries is None:
+        from threadpoolctl import ThreadpoolController
+        _blas_libraries = ThreadpoolController().select(user_api="blas")
+    return _blas_libraries
+
+
+def _change_blas_limits(change):
+    """Run `change` (a threadpoolctl call that sets BLAS's limits) so that it
+    takes effect from any thread. threadpoolctl (3.8 on) lets one thread at a
+    time set a process-wide BLAS pool (OpenBLAS on pthreads): the first to
+    set it, until it ends or leaves its threadpool_limits context; other
+    threads' settings are silently dropped. The shared hold is taken by one
+    fit's thread and given back by whichever fit ends last, often another
+    thread, so each change clears that ownership before and after (fastnn's
+    lock already keeps its changes from crossing)."""
+    from threadpoolctl import OpenBLASController
+    release = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if release is not None:
+        release(force=True)
+    try:
+        return change()
+    finally:
+        if release is not None:
+            release(force=True)
+
+
+def _blas_threads():
+    """BLAS's thread limit as the process has it outside fastnn's hold (the
+    smallest over the BLAS libraries), None if no BLAS library is known."""
+    if _blas_hold is not None:
+        return _blas_threads_outside
+    limits = [library["num_threads"] for library in _blas_controller().info()]
+    return min(limits) if limits else None
+
+
+def fit_budget(running_fits):
+    """The most threads an automatic team may use while `running_fits` fits
+    (this one included) run in this process."""
+    budget = max(1, available_cores() // running_fits)
+    blas_threads = _blas_threads()
+    if blas_threads is not None and blas_threads >= 1:
+        budget = min(budget, blas_threads)
+    return budget
+
+
+def running_fits():
+    """How many fits are training in this process now."""
+    return _running_fits
+
+
+@contextmanager
+def fit_threads(n_threads, batch_size, layer_sizes):
+    """Around a fit's training loop: yields the team size for `n_threads`
+    (the estimator's parameter: an int, or None for automatic), holding BLAS
+    to one thread while the team, a given n_threads or another fit needs
+    the cores."""
+    global _running_fits, _blas_holders, _blas_hold, _blas_threads_outside
+    with _lock:
+        _running_fits += 1
+        try:
+            team = training_threads(n_threads, batch_size, layer_sizes,
+                                    fit_budget(_running_fits))
+            # Only a lone automatic fit of one thread leaves BLAS its threads
+            # (small batches of wide layers: BLAS threads each product).
+            hold_blas = team > 1 or n_threads is not None or _running_fits > 1
+            if hold_blas:
+                if _blas_holders == 0:
+                    _blas_threads_outside = _blas_threads()
+                    _blas_hold = _change_blas_limits(
+                        lambda: _blas_controller().limit(limits=1))
+                _blas_holders += 1
+        except BaseException:
+            _running_fits -= 1
+            raise
+    try:
+        yield team
+    finally:
+        with _lock:
+            _running_fits -= 1
+            if hold_blas:
+                _blas_holders -= 1
+                if _blas_holders == 0:
+                    _change_blas_limits(_blas_hold.restore_original_limits)
+                    _blas_hold = _blas_threads_outside = None

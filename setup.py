@@ -32,11 +32,13 @@ def core_extension(name, with_csrc=False):
         depends=CSRC_HEADERS + [str(p) for p in CORE.glob("*.pxd")],
         extra_compile_args=compile_args + ["-pthread"],
         extra_link_args=["-pthread"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                       ("FASTNN_DEBUG_BUILD", "1" if DEBUG else "0")],
     )
 
 
 extensions = [
+    core_extension("build"),
     core_extension("blas"),
     core_extension("stack"),
     core_extension("dense", with_csrc=True),

@@ -1,8 +1,10 @@
 """Out-of-core training on Dask (the optional `fastnn[dask]` extra):
 dask-ml's Incremental feeds partial_fit one block of a Dask array at a time,
 ParallelPostFit predicts block by block. fastnn itself never imports Dask."""
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,3 +103,18 @@ def test_parallel_post_fit_predicts_like_the_model(client, data):
     np.testing.assert_array_equal(predicted.compute(), model.predict(X))
     np.testing.assert_array_equal(probabilities.compute(), model.predict_proba(X))
     assert wrapped.score(X_dask, y_dask) == model.score(X, y)
+
+
+def test_the_out_of_core_example_runs_and_learns():
+    """examples/dask_out_of_core.py, shrunk: its own cluster of worker
+    processes, windows of blocks through Incremental, held-out accuracy."""
+    pytest.importorskip("dask_ml")
+    pytest.importorskip("distributed")
+    example = Path(__file__).parents[1] / "examples" / "dask_out_of_core.py"
+    output = subprocess.run(
+        [sys.executable, str(example), "--blocks", "3", "--rows", "2000", "--test-blocks", "1",
+         "--window", "2", "--workers", "1"],
+        check=True, capture_output=True, text=True, timeout=120).stdout
+    accuracy, largest_class = map(float, re.search(
+        r"accuracy .*: ([\d.]+) in .*largest class: ([\d.]+)", output).groups())
+    assert accuracy > largest_class + 0.2

@@ -5,12 +5,14 @@ Environment switches:
                    a debugger or sanitizer).
   FASTNN_NATIVE=1  -march=native (faster on the build machine, not portable).
 """
+import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 DEBUG = os.environ.get("FASTNN_DEBUG", "0") == "1"
 NATIVE = os.environ.get("FASTNN_NATIVE", "0") == "1"
@@ -22,6 +24,32 @@ CORE = Path("src/fastnn/_core")
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno"]
 if NATIVE:
     compile_args.append("-march=native")
+
+# The build's mode: the switches above and the compiler flags from the
+# environment (e.g. AddressSanitizer's). pip builds in the source tree, and
+# neither cythonize nor build_ext notices a change of switches, only of
+# files: each mode gets its own generated C, and a change of mode since the
+# last build forces every extension to be compiled again. Without this, a
+# debug build right after a release build quietly reused the release objects.
+MODE = "debug" if DEBUG else "release"
+if NATIVE:
+    MODE += "-native"
+_flags = " ".join(os.environ.get(name, "") for name in ("CFLAGS", "CPPFLAGS", "LDFLAGS")).strip()
+if _flags:
+    MODE += "-" + hashlib.sha1(_flags.encode()).hexdigest()[:8]
+MODE_STAMP = Path("build") / "last-build-mode"
+
+
+class build_ext_for_mode(build_ext):
+    """build_ext that compiles everything again when the mode changed."""
+
+    def run(self):
+        last = MODE_STAMP.read_text() if MODE_STAMP.exists() else None
+        if last != MODE:
+            self.force = True
+        super().run()
+        MODE_STAMP.parent.mkdir(exist_ok=True)
+        MODE_STAMP.write_text(MODE)
 
 
 def core_extension(name, with_csrc=False):
@@ -56,5 +84,7 @@ setup(
             "cdivision": not DEBUG,
         },
         annotate=False,
+        build_dir=f"build/cython-{MODE}",
     ),
+    cmdclass={"build_ext": build_ext_for_mode},
 )

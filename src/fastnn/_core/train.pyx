@@ -198,6 +198,7 @@ cdef struct Shared:
     PyObject* callback
     PyObject* errors          # a list: an exception raised at an epoch end goes there
     Py_ssize_t n_iter
+    Py_ssize_t epochs_run     # epochs stepped through, kept also when divergence rolls n_iter back
     int n_threads
     bint is_double
     bint stop
@@ -367,6 +368,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
         fnn_barrier_wait(&shared.barrier)
         if thread == 0:
             shared.n_iter = epoch + 1
+            shared.epochs_run = epoch + 1
             cost_sum = 0.0
             for t in range(n_threads):
                 cost_sum += shared.cost_parts[t]
@@ -501,6 +503,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     shared.callback = NULL if callback is None else <PyObject*> callback
     shared.errors = <PyObject*> errors
     shared.n_iter = 0
+    shared.epochs_run = 0
     shared.is_double = floating is double
     shared.stop = False
     shared.every_epoch = callback_every_epoch
@@ -524,9 +527,12 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     n_iter = shared.n_iter
     n_recorded = recorded_epochs(first_epoch, n_iter, cost_every)
     moment1, moment2 = buffers.moment_arrays
+    # The masks of every step taken, those after the last finite weights too:
+    # a replay of a diverged run diverges where the core did.
+    steps_run = shared.epochs_run * ((n + capacity - 1) // capacity)
     return TrainResult(
         n_iter=n_iter, costs=costs_array[:n_recorded].copy(),
-        masks=buffers.recorded_masks(stack, capacity, n, n_iter * ((n + capacity - 1) // capacity)),
+        masks=buffers.recorded_masks(stack, capacity, n, steps_run),
         moments=(moment1 if moment1.size else None, moment2 if moment2.size else None),
         order=buffers.order, interrupted=interrupted, diverged=bool(shared.diverged))
 

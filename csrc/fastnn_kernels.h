@@ -96,6 +96,10 @@ typedef struct {
     /* M[i, :] *= weights[i] (sample weights on the output error). */              \
     void fnn_scale_rows_##SFX(REAL *M, ptrdiff_t rows, ptrdiff_t cols,              \
                               const REAL *weights);                                 \
+    /* out[i, c] = d[i] * w[c] (rows x n): the backward product through a    \
+     * one-unit layer, where BLAS's set-up costs more than the product. */       \
+    void fnn_outer_product_##SFX(const REAL *d, ptrdiff_t rows, const REAL *w,    \
+                                 ptrdiff_t n, REAL *out);                         \
     /* out[j] = scale * sum_i M[i, j], M with row stride ld */                      \
     void fnn_column_sums_##SFX(const REAL *M, ptrdiff_t rows, ptrdiff_t cols,       \
                                ptrdiff_t ld, double scale, REAL *out);              \

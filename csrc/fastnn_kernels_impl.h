@@ -305,6 +305,19 @@ void FNN(fnn_scale_rows)(REAL *M, ptrdiff_t rows, ptrdiff_t cols, const REAL *we
 }
 
 FNN_MULTIVERSION
+void FNN(fnn_outer_product)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdiff_t n,
+                            REAL *out)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const REAL di = d[i];
+        REAL *o = out + i * n;
+        for (ptrdiff_t c = 0; c < n; c++) {
+            o[c] = di * w[c];
+        }
+    }
+}
+
+FNN_MULTIVERSION
 void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld,
                           double scale, REAL *out)
 {

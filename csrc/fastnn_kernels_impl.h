@@ -304,9 +304,12 @@ void FNN(fnn_scale_rows)(REAL *M, ptrdiff_t rows, ptrdiff_t cols, const REAL *we
     }
 }
 
-FNN_MULTIVERSION
-void FNN(fnn_outer_product)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdiff_t n,
-                            REAL *out)
+/* out[i, :] = d[i] * w for rows of n entries. Inlined with a constant n
+ * for narrow rows: the loop over a row then unrolls into a few whole-vector
+ * operations instead of a vectorised loop with its set-up and tail per row
+ * (2-4-1 network: 0.7 of a 6 us step with a runtime n, 0.2 unrolled). */
+static inline void FNN(outer_rows)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdiff_t n,
+                                   REAL *out)
 {
     for (ptrdiff_t i = 0; i < rows; i++) {
         const REAL di = d[i];
@@ -314,6 +317,23 @@ void FNN(fnn_outer_product)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdif
         for (ptrdiff_t c = 0; c < n; c++) {
             o[c] = di * w[c];
         }
+    }
+}
+
+FNN_MULTIVERSION
+void FNN(fnn_outer_product)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdiff_t n,
+                            REAL *out)
+{
+    switch (n) {
+    case 1: FNN(outer_rows)(d, rows, w, 1, out); break;
+    case 2: FNN(outer_rows)(d, rows, w, 2, out); break;
+    case 3: FNN(outer_rows)(d, rows, w, 3, out); break;
+    case 4: FNN(outer_rows)(d, rows, w, 4, out); break;
+    case 5: FNN(outer_rows)(d, rows, w, 5, out); break;
+    case 6: FNN(outer_rows)(d, rows, w, 6, out); break;
+    case 7: FNN(outer_rows)(d, rows, w, 7, out); break;
+    case 8: FNN(outer_rows)(d, rows, w, 8, out); break;
+    default: FNN(outer_rows)(d, rows, w, n, out);
     }
 }
 

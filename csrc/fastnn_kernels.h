@@ -100,6 +100,11 @@ typedef struct {
      * one-unit layer, where BLAS's set-up costs more than the product. */       \
     void fnn_outer_product_##SFX(const REAL *d, ptrdiff_t rows, const REAL *w,    \
                                  ptrdiff_t n, REAL *out);                         \
+    /* z[i] = A[i, :] . w (rows x n times n): the forward product into a       \
+     * one-unit layer, likewise cheaper than BLAS's set-up for n <= 8 (wider:  \
+     * correct but scalar). */                                                    \
+    void fnn_row_dots_##SFX(const REAL *A, ptrdiff_t rows, ptrdiff_t n,           \
+                            const REAL *w, REAL *z);                              \
     /* out[j] = scale * sum_i M[i, j], M with row stride ld */                      \
     void fnn_column_sums_##SFX(const REAL *M, ptrdiff_t rows, ptrdiff_t cols,       \
                                ptrdiff_t ld, double scale, REAL *out);              \

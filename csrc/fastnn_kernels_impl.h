@@ -337,6 +337,37 @@ void FNN(fnn_outer_product)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdif
     }
 }
 
+/* z[i] = A[i, :] . w for rows of n entries; inlined with a constant n for
+ * narrow rows, like outer_rows. */
+static inline void FNN(dot_rows)(const REAL *A, ptrdiff_t rows, ptrdiff_t n, const REAL *w,
+                                 REAL *z)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const REAL *a = A + i * n;
+        REAL sum = 0;
+        for (ptrdiff_t c = 0; c < n; c++) {
+            sum += a[c] * w[c];
+        }
+        z[i] = sum;
+    }
+}
+
+FNN_MULTIVERSION
+void FNN(fnn_row_dots)(const REAL *A, ptrdiff_t rows, ptrdiff_t n, const REAL *w, REAL *z)
+{
+    switch (n) {
+    case 1: FNN(dot_rows)(A, rows, 1, w, z); break;
+    case 2: FNN(dot_rows)(A, rows, 2, w, z); break;
+    case 3: FNN(dot_rows)(A, rows, 3, w, z); break;
+    case 4: FNN(dot_rows)(A, rows, 4, w, z); break;
+    case 5: FNN(dot_rows)(A, rows, 5, w, z); break;
+    case 6: FNN(dot_rows)(A, rows, 6, w, z); break;
+    case 7: FNN(dot_rows)(A, rows, 7, w, z); break;
+    case 8: FNN(dot_rows)(A, rows, 8, w, z); break;
+    default: FNN(dot_rows)(A, rows, n, w, z);
+    }
+}
+
 FNN_MULTIVERSION
 void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld,
                           double scale, REAL *out)

@@ -18,7 +18,7 @@ from fastnn._core.network cimport Network
 from fastnn._core.kernels cimport (
     fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward, output_delta,
     loss_sum as kernel_loss_sum, scale_rows, column_sums, sum_squares, axpy,
-    outer_product,
+    outer_product, row_dots,
 )
 
 
@@ -52,9 +52,16 @@ cdef void forward(const Network* net, const floating* params, const floating* X_
         n_out = net.sizes[l + 1]
         offset = layer_offset(net, l, first_row)
         # Z_l = A_{l-1} @ W_l
-        gemm(False, False, <int> rows, <int> n_out, <int> n_in,
-             <floating> 1.0, A_prev, <int> n_in, params + net.coef_offsets[l], <int> n_out,
-             <floating> 0.0, Z + offset, <int> n_out)
+        if n_out == 1 and n_in <= 8:
+            # Into a single unit from a narrow layer: one short dot product
+            # per row, cheaper than BLAS's set-up (see backward_deltas). Wider
+            # rows stay with BLAS, whose sums are vectorised (a dot product
+            # in C order is not, without reassociation).
+            row_dots(A_prev, rows, n_in, params + net.coef_offsets[l], Z + offset)
+        else:
+            gemm(False, False, <int> rows, <int> n_out, <int> n_in,
+                 <floating> 1.0, A_prev, <int> n_in, params + net.coef_offsets[l], <int> n_out,
+                 <floating> 0.0, Z + offset, <int> n_out)
         # Z_l += b_l; A_l = g_l(Z_l); A_l *= D_l / p (training only)
         layer_dropout = NULL
         if masks != NULL and dropped(net, l):

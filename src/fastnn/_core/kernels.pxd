@@ -57,6 +57,8 @@ cdef extern from "fastnn_kernels.h" nogil:
     int fnn_all_finite_f64(const double* x, Py_ssize_t count)
     void fnn_scale_rows_f32(float* M, Py_ssize_t rows, Py_ssize_t cols, const float* weights)
     void fnn_scale_rows_f64(double* M, Py_ssize_t rows, Py_ssize_t cols, const double* weights)
+    void fnn_row_dots_f32(const float* A, Py_ssize_t rows, Py_ssize_t n, const float* w, float* z)
+    void fnn_row_dots_f64(const double* A, Py_ssize_t rows, Py_ssize_t n, const double* w, double* z)
     void fnn_outer_product_f32(const float* d, Py_ssize_t rows, const float* w, Py_ssize_t n, float* out)
     void fnn_outer_product_f64(const double* d, Py_ssize_t rows, const double* w, Py_ssize_t n, double* out)
     void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, float* out)
@@ -129,6 +131,14 @@ cdef inline void scale_rows(floating* M, Py_ssize_t rows, Py_ssize_t cols,
         fnn_scale_rows_f32(M, rows, cols, weights)
     else:
         fnn_scale_rows_f64(M, rows, cols, weights)
+
+
+cdef inline void row_dots(const floating* A, Py_ssize_t rows, Py_ssize_t n, const floating* w,
+                          floating* z) noexcept nogil:
+    if floating is float:
+        fnn_row_dots_f32(A, rows, n, w, z)
+    else:
+        fnn_row_dots_f64(A, rows, n, w, z)
 
 
 cdef inline void outer_product(const floating* d, Py_ssize_t rows, const floating* w,

@@ -52,7 +52,7 @@ def test_threaded_grid_search_equals_serial(breast_cancer):
     for key, values in serial.cv_results_.items():
         if "time" not in key:
             np.testing.assert_array_equal(threaded.cv_results_[key], values, err_msg=key)
-    # Every score is distinct enough for the comparison to mean something.
+    # The candidates score differently: equal scores are no accident of equal models.
     assert len(set(serial.cv_results_["mean_test_score"])) > 1
     best, other = serial.best_estimator_, threaded.best_estimator_
     for a, b in zip(best.coefs_ + best.intercepts_, other.coefs_ + other.intercepts_):

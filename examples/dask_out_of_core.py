@@ -100,5 +100,6 @@ def main():
               f"workers): {np.mean(predicted == truth):.3f} in {time.perf_counter() - start:.1f} s"
               f" (the largest class: {np.bincount(truth).max() / len(truth):.3f})")
 
+
 if __name__ == "__main__":
     main()

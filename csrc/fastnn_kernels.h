@@ -108,6 +108,14 @@ typedef struct {
     /* out[j] = scale * sum_i M[i, j], M with row stride ld */                      \
     void fnn_column_sums_##SFX(const REAL *M, ptrdiff_t rows, ptrdiff_t cols,       \
                                ptrdiff_t ld, double scale, REAL *out);              \
+    /* C = alpha A^T B + beta C (C m x n, A rows x m, B rows x n, row-major with   \
+     * row strides lda, ldb, ldc; beta == 0 ignores C): the weight gradient of    \
+     * a small layer, where BLAS's set-up costs more than the sums. Correct for  \
+     * any size; vectorised along the longer of m and n (8 at a time). */         \
+    void fnn_small_gemm_tn_##SFX(ptrdiff_t m, ptrdiff_t n, ptrdiff_t rows,          \
+                                 double alpha, const REAL *A, ptrdiff_t lda,        \
+                                 const REAL *B, ptrdiff_t ldb, double beta,         \
+                                 REAL *C, ptrdiff_t ldc);                           \
     /* sum of squares of x[0..count), accumulated in double (the L2 term). */       \
     double fnn_sum_squares_##SFX(const REAL *x, ptrdiff_t count);                   \
     /* y += alpha * x */                                                            \

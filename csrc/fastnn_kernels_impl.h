@@ -304,10 +304,29 @@ void FNN(fnn_scale_rows)(REAL *M, ptrdiff_t rows, ptrdiff_t cols, const REAL *we
     }
 }
 
-/* out[i, :] = d[i] * w for rows of n entries. Inlined with a constant n
- * for narrow rows: the loop over a row then unrolls into a few whole-vector
- * operations instead of a vectorised loop with its set-up and tail per row
- * (2-4-1 network: 0.7 of a 6 us step with a runtime n, 0.2 unrolled). */
+#ifndef FNN_WITH_CONSTANT_WIDTH
+/* Runs STATEMENT, which names the row width `width`, with `width` a
+ * compile-time constant for widths 1..FNN_CONSTANT_WIDTHS, and WIDE for any
+ * other n. Inlined with a constant width, a loop over a row unrolls into a
+ * few whole-vector operations instead of a vectorised loop with its set-up
+ * and tail per row (2-4-1 network: the backward outer product took 0.7 of a
+ * 6 us step with a runtime width, 0.2 unrolled). */
+#define FNN_CONSTANT_WIDTHS 8
+#define FNN_WITH_CONSTANT_WIDTH(n, STATEMENT, WIDE)            \
+    switch (n) {                                               \
+    case 1: { enum { width = 1 }; STATEMENT; } break;          \
+    case 2: { enum { width = 2 }; STATEMENT; } break;          \
+    case 3: { enum { width = 3 }; STATEMENT; } break;          \
+    case 4: { enum { width = 4 }; STATEMENT; } break;          \
+    case 5: { enum { width = 5 }; STATEMENT; } break;          \
+    case 6: { enum { width = 6 }; STATEMENT; } break;          \
+    case 7: { enum { width = 7 }; STATEMENT; } break;          \
+    case 8: { enum { width = 8 }; STATEMENT; } break;          \
+    default: WIDE;                                             \
+    }
+#endif
+
+/* out[i, :] = d[i] * w for rows of n entries. */
 static inline void FNN(outer_rows)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdiff_t n,
                                    REAL *out)
 {
@@ -324,21 +343,11 @@ FNN_MULTIVERSION
 void FNN(fnn_outer_product)(const REAL *d, ptrdiff_t rows, const REAL *w, ptrdiff_t n,
                             REAL *out)
 {
-    switch (n) {
-    case 1: FNN(outer_rows)(d, rows, w, 1, out); break;
-    case 2: FNN(outer_rows)(d, rows, w, 2, out); break;
-    case 3: FNN(outer_rows)(d, rows, w, 3, out); break;
-    case 4: FNN(outer_rows)(d, rows, w, 4, out); break;
-    case 5: FNN(outer_rows)(d, rows, w, 5, out); break;
-    case 6: FNN(outer_rows)(d, rows, w, 6, out); break;
-    case 7: FNN(outer_rows)(d, rows, w, 7, out); break;
-    case 8: FNN(outer_rows)(d, rows, w, 8, out); break;
-    default: FNN(outer_rows)(d, rows, w, n, out);
-    }
+    FNN_WITH_CONSTANT_WIDTH(n, FNN(outer_rows)(d, rows, w, width, out),
+                            FNN(outer_rows)(d, rows, w, n, out))
 }
 
-/* z[i] = A[i, :] . w for rows of n entries; inlined with a constant n for
- * narrow rows, like outer_rows. */
+/* z[i] = A[i, :] . w for rows of n entries. */
 static inline void FNN(dot_rows)(const REAL *A, ptrdiff_t rows, ptrdiff_t n, const REAL *w,
                                  REAL *z)
 {
@@ -355,16 +364,82 @@ static inline void FNN(dot_rows)(const REAL *A, ptrdiff_t rows, ptrdiff_t n, con
 FNN_MULTIVERSION
 void FNN(fnn_row_dots)(const REAL *A, ptrdiff_t rows, ptrdiff_t n, const REAL *w, REAL *z)
 {
-    switch (n) {
-    case 1: FNN(dot_rows)(A, rows, 1, w, z); break;
-    case 2: FNN(dot_rows)(A, rows, 2, w, z); break;
-    case 3: FNN(dot_rows)(A, rows, 3, w, z); break;
-    case 4: FNN(dot_rows)(A, rows, 4, w, z); break;
-    case 5: FNN(dot_rows)(A, rows, 5, w, z); break;
-    case 6: FNN(dot_rows)(A, rows, 6, w, z); break;
-    case 7: FNN(dot_rows)(A, rows, 7, w, z); break;
-    case 8: FNN(dot_rows)(A, rows, 8, w, z); break;
-    default: FNN(dot_rows)(A, rows, n, w, z);
+    FNN_WITH_CONSTANT_WIDTH(n, FNN(dot_rows)(A, rows, width, w, z),
+                            FNN(dot_rows)(A, rows, n, w, z))
+}
+
+/* A row of up to FNN(LANES) values as one SIMD register (GCC vector
+ * extension: AVX on the v3/v4 clones, SSE pairs on the baseline). */
+typedef REAL FNN(lanes) __attribute__((vector_size(32)));
+#define FNN_LANES_OF(T) ((ptrdiff_t)(32 / sizeof(T)))
+
+/* sum[:] += xi * row[0..n), a vector at a time. `whole`: load whole
+ * vectors, reading (and then ignoring) up to a vector's worth of values past
+ * the row's end; otherwise load the row's values one by one (a short memcpy
+ * into a vector would go through the stack and stall on store forwarding). */
+static inline __attribute__((always_inline)) void FNN(add_row)(
+    FNN(lanes) *sum, REAL xi, const REAL *row, const ptrdiff_t n, const int whole)
+{
+    const ptrdiff_t lanes = FNN_LANES_OF(REAL);
+    for (ptrdiff_t v = 0; v * lanes < n; v++) {
+        FNN(lanes) values = {0};
+        if (whole || n - v * lanes >= lanes) {
+            memcpy(&values, row + v * lanes, sizeof values);
+        } else {
+            for (ptrdiff_t k = 0; k < n - v * lanes; k++) {
+                values[k] = row[v * lanes + k];
+            }
+        }
+        sum[v] += xi * values;
+    }
+}
+
+/* out[j] = sum_i x_i M[i, j] for j < n <= FNN_CONSTANT_WIDTHS, where
+ * x_i = x[i * incx] if `weighted`, else 1 (plain column sums).
+ * Each row is loaded as whole vectors (explicitly: left to itself, GCC
+ * vectorises across the rows with strided loads); where the vectors would
+ * reach past the row, they read into the next row, so only the last rows,
+ * whose vectors would leave the matrix, are loaded value by value.
+ * Four partial sums per column are in flight, so the adds do not wait on
+ * each other: rows i = u (mod 4) go to the u-th, the leftover rows to the
+ * first, and the result is (s0 + s1) + (s2 + s3). That order depends on
+ * nothing but the rows: a block of columns sums exactly as in the whole
+ * matrix. Always inlined: an outlined copy would be compiled for the
+ * baseline instruction set, not for the caller's clone. */
+static inline __attribute__((always_inline)) void FNN(weighted_column_sums)(
+    const int weighted, const REAL *x, ptrdiff_t incx, const REAL *M, ptrdiff_t ld,
+    ptrdiff_t rows, const ptrdiff_t n, REAL *out)
+{
+    enum { MAX_VECTORS = 2 };  /* FNN_CONSTANT_WIDTHS doubles */
+    const ptrdiff_t lanes = FNN_LANES_OF(REAL);
+    const ptrdiff_t vectors = (n + lanes - 1) / lanes;
+    /* rows [0, whole_rows) can be read as whole vectors inside the matrix */
+    const ptrdiff_t readable = rows > 0 ? (rows - 1) * ld + n : 0;
+    const ptrdiff_t whole_rows = readable >= vectors * lanes
+                                 ? (readable - vectors * lanes) / ld + 1 : 0;
+    FNN(lanes) s[4][MAX_VECTORS] = {{{0}}};
+    ptrdiff_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        if (i + 4 <= whole_rows) {
+            for (int u = 0; u < 4; u++) {
+                FNN(add_row)(s[u], weighted ? x[(i + u) * incx] : (REAL)1, M + (i + u) * ld, n, 1);
+            }
+        } else {
+            for (int u = 0; u < 4; u++) {
+                FNN(add_row)(s[u], weighted ? x[(i + u) * incx] : (REAL)1, M + (i + u) * ld, n, 0);
+            }
+        }
+    }
+    for (; i < rows; i++) {
+        FNN(add_row)(s[0], weighted ? x[i * incx] : (REAL)1, M + i * ld, n, 0);
+    }
+    REAL total[MAX_VECTORS * FNN_LANES_OF(float)];
+    for (ptrdiff_t v = 0; v < vectors; v++) {
+        const FNN(lanes) sum = (s[0][v] + s[1][v]) + (s[2][v] + s[3][v]);
+        memcpy(total + v * lanes, &sum, sizeof sum);
+    }
+    for (ptrdiff_t j = 0; j < n; j++) {
+        out[j] = total[j];
     }
 }
 
@@ -372,36 +447,53 @@ FNN_MULTIVERSION
 void FNN(fnn_column_sums)(const REAL *M, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld,
                           double scale, REAL *out)
 {
-    if (cols < 8) {
-        /* Narrow: one strided sum per column, four partial sums in flight. */
+    if (cols <= FNN_CONSTANT_WIDTHS) {
+        FNN_WITH_CONSTANT_WIDTH(cols, FNN(weighted_column_sums)(0, M, 0, M, ld, rows, width, out), )
+    } else {
         for (ptrdiff_t j = 0; j < cols; j++) {
-            REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            ptrdiff_t i = 0;
-            for (; i + 4 <= rows; i += 4) {
-                s0 += M[i * ld + j];
-                s1 += M[(i + 1) * ld + j];
-                s2 += M[(i + 2) * ld + j];
-                s3 += M[(i + 3) * ld + j];
-            }
-            for (; i < rows; i++) {
-                s0 += M[i * ld + j];
-            }
-            out[j] = ((s0 + s1) + (s2 + s3)) * (REAL)scale;
+            out[j] = 0;
         }
-        return;
-    }
-    for (ptrdiff_t j = 0; j < cols; j++) {
-        out[j] = 0;
-    }
-    /* Row by row so the inner loop is contiguous and vectorises. */
-    for (ptrdiff_t i = 0; i < rows; i++) {
-        const REAL *m = M + i * ld;
-        for (ptrdiff_t j = 0; j < cols; j++) {
-            out[j] += m[j];
+        /* Row by row so the inner loop is contiguous and vectorises. */
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            const REAL *m = M + i * ld;
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                out[j] += m[j];
+            }
         }
     }
     for (ptrdiff_t j = 0; j < cols; j++) {
         out[j] *= (REAL)scale;
+    }
+}
+
+FNN_MULTIVERSION
+void FNN(fnn_small_gemm_tn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t rows, double alpha,
+                            const REAL *A, ptrdiff_t lda, const REAL *B, ptrdiff_t ldb,
+                            double beta, REAL *C, ptrdiff_t ldc)
+{
+    /* C[a, b] = sum_i A[i, a] B[i, b]: one pass over the rows per column of
+     * the narrower operand (the weights x_i), summing the wider operand's
+     * columns a vector at a time. Either way round each C[a, b] adds the
+     * same products in the same order. */
+    const int by_rows_of_C = m <= n;
+    const ptrdiff_t passes = by_rows_of_C ? m : n, span = by_rows_of_C ? n : m;
+    const REAL *weights = by_rows_of_C ? A : B, *summed = by_rows_of_C ? B : A;
+    const ptrdiff_t ld_weights = by_rows_of_C ? lda : ldb, ld_summed = by_rows_of_C ? ldb : lda;
+    /* C's step along a pass, and along the summed columns */
+    const ptrdiff_t pass_step = by_rows_of_C ? ldc : 1, column_step = by_rows_of_C ? 1 : ldc;
+    REAL sums[FNN_CONSTANT_WIDTHS];
+    for (ptrdiff_t p = 0; p < passes; p++) {
+        for (ptrdiff_t first = 0; first < span; first += FNN_CONSTANT_WIDTHS) {
+            const ptrdiff_t count = span - first < FNN_CONSTANT_WIDTHS ? span - first : FNN_CONSTANT_WIDTHS;
+            FNN_WITH_CONSTANT_WIDTH(count, FNN(weighted_column_sums)(1, weights + p, ld_weights,
+                                                                    summed + first, ld_summed,
+                                                                    rows, width, sums), )
+            for (ptrdiff_t k = 0; k < count; k++) {
+                REAL *c = C + p * pass_step + (first + k) * column_step;
+                /* beta == 0 ignores C (BLAS's rule) */
+                *c = beta == 0 ? (REAL)alpha * sums[k] : (REAL)alpha * sums[k] + (REAL)beta * *c;
+            }
+        }
     }
 }
 

@@ -5,7 +5,11 @@ import pytest
 from fastnn._core.blas import gemm_checked
 
 SHAPES = [(3, 4, 5), (1, 7, 3), (6, 1, 2), (5, 4, 1), (1, 1, 1), (17, 9, 33),
-          (400, 4, 2), (2, 4, 400), (70, 65, 40), (1, 300, 90), (300, 1, 90), (129, 70, 1)]
+          (400, 4, 2), (2, 4, 400), (70, 65, 40), (1, 300, 90), (300, 1, 90), (129, 70, 1),
+          # small outputs, which the weight-gradient product (trans_a, not
+          # trans_b) computes without BLAS: both orientations, widths past one
+          # vector and past FNN_CONSTANT_WIDTHS, row counts not a multiple of 4
+          (8, 2, 50), (2, 8, 51), (9, 3, 7), (3, 11, 61), (20, 1, 203), (1, 20, 3), (5, 7, 2)]
 
 
 @pytest.mark.parametrize("m, n, k", SHAPES)
@@ -50,12 +54,13 @@ def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, dtype):
 
 
 @pytest.mark.parametrize("size", [2, 40], ids=["small", "large"])
-def test_gemm_beta_zero_ignores_nan_in_output(size, dtype):
+@pytest.mark.parametrize("trans_a", [False, True])
+def test_gemm_beta_zero_ignores_nan_in_output(size, trans_a, dtype):
     """beta = 0 means C is overwritten, never read: the loop relies on it."""
-    A = np.ones((size, 3 * size), dtype=dtype)
+    A = np.ones((3 * size, size) if trans_a else (size, 3 * size), dtype=dtype)
     B = np.ones((3 * size, size), dtype=dtype)
     C = np.full((size, size), np.nan, dtype=dtype)
-    gemm_checked(False, False, 1.0, A, B, 0.0, C)
+    gemm_checked(trans_a, False, 1.0, A, B, 0.0, C)
     np.testing.assert_array_equal(C, np.full((size, size), 3.0 * size))
 
 

@@ -63,6 +63,8 @@ cdef extern from "fastnn_kernels.h" nogil:
     void fnn_outer_product_f64(const double* d, Py_ssize_t rows, const double* w, Py_ssize_t n, double* out)
     void fnn_column_sums_f32(const float* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, float* out)
     void fnn_column_sums_f64(const double* M, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld, double scale, double* out)
+    void fnn_small_gemm_tn_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t rows, double alpha, const float* A, Py_ssize_t lda, const float* B, Py_ssize_t ldb, double beta, float* C, Py_ssize_t ldc)
+    void fnn_small_gemm_tn_f64(Py_ssize_t m, Py_ssize_t n, Py_ssize_t rows, double alpha, const double* A, Py_ssize_t lda, const double* B, Py_ssize_t ldb, double beta, double* C, Py_ssize_t ldc)
     double fnn_sum_squares_f32(const float* x, Py_ssize_t count)
     double fnn_sum_squares_f64(const double* x, Py_ssize_t count)
     void fnn_axpy_f32(Py_ssize_t count, double alpha, const float* x, float* y)
@@ -155,6 +157,16 @@ cdef inline void column_sums(const floating* M, Py_ssize_t rows, Py_ssize_t cols
         fnn_column_sums_f32(M, rows, cols, ld, scale, out)
     else:
         fnn_column_sums_f64(M, rows, cols, ld, scale, out)
+
+
+cdef inline void small_gemm_tn(Py_ssize_t m, Py_ssize_t n, Py_ssize_t rows, double alpha,
+                               const floating* A, Py_ssize_t lda, const floating* B,
+                               Py_ssize_t ldb, double beta, floating* C,
+                               Py_ssize_t ldc) noexcept nogil:
+    if floating is float:
+        fnn_small_gemm_tn_f32(m, n, rows, alpha, A, lda, B, ldb, beta, C, ldc)
+    else:
+        fnn_small_gemm_tn_f64(m, n, rows, alpha, A, lda, B, ldb, beta, C, ldc)
 
 
 cdef inline double sum_squares(const floating* x, Py_ssize_t count) noexcept nogil:

@@ -36,8 +36,9 @@ TRAINING = """    cost_every : int >= 1 or None, default 100
         strictly single-threaded fit (for running several fits side by side).
         None picks by the size of a step: one thread whose matrix products
         BLAS threads itself for small problems and small batches of wide
-        layers, up to all cores otherwise. Results are reproducible for a
-        fixed n_threads.
+        layers, otherwise up to the cores BLAS may use divided by the fastnn
+        fits running at once in the process (a threaded grid search does not
+        oversubscribe). Results are reproducible for a fixed n_threads.
     random_state : int, RandomState or None
         Seeds initial weights, shuffling and dropout (independent streams).
     verbose : int, default 0

@@ -50,17 +50,7 @@ uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer)
 #define FNN_EXP_DEGREE 7
 #define FNN_LN2_HI 0x1.62e400p-1f
 #define FNN_LN2_LO 0x1.7f7d1cp-20f
-#include "fastnn_math_impl.h"
-#include "fastnn_kernels_impl.h"
-#undef REAL
-#undef FNN
-#undef FNN_UINT
-#undef FNN_MANTISSA_BITS
-#undef FNN_EXPONENT_BIAS
-#undef FNN_EXP_MIN
-#undef FNN_EXP_DEGREE
-#undef FNN_LN2_HI
-#undef FNN_LN2_LO
+#include "fastnn_instantiate.h"
 
 #define REAL double
 #define FNN(name) name##_f64
@@ -71,14 +61,4 @@ uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer)
 #define FNN_EXP_DEGREE 13
 #define FNN_LN2_HI 0x1.62e42fefa3800p-1
 #define FNN_LN2_LO 0x1.ef35793c76730p-45
-#include "fastnn_math_impl.h"
-#include "fastnn_kernels_impl.h"
-#undef REAL
-#undef FNN
-#undef FNN_UINT
-#undef FNN_MANTISSA_BITS
-#undef FNN_EXPONENT_BIAS
-#undef FNN_EXP_MIN
-#undef FNN_EXP_DEGREE
-#undef FNN_LN2_HI
-#undef FNN_LN2_LO
+#include "fastnn_instantiate.h"

@@ -164,7 +164,7 @@ NETWORK_PARAMETERS = {
     "unknown optimizer": (DeepNetwork, dict(optimizer="sgd"), "'optimizer' parameter"),
     "unknown init": (ShallowNetwork, dict(init="glorot"), "'init' parameter"),
     "zero init with hidden layers": (DeepNetwork, dict(init="zeros"), "same gradient"),
-    "layer width 0": (DeepNetwork, dict(hidden_layer_sizes=(4, 0)), "must be >= 1"),
+    "layer width 0": (DeepNetwork, dict(hidden_layer_sizes=(4, 0)), "'hidden_layer_sizes' parameter"),
     "shallow width 0": (ShallowNetwork, dict(hidden_layer_size=0), "'hidden_layer_size'"),
     "keep_prob 0": (DeepNetwork, dict(keep_prob=0.0), "'keep_prob' parameter"),
     "keep_prob above 1": (DeepRegressor, dict(keep_prob=1.2), "'keep_prob' parameter"),

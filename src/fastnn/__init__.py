@@ -1,11 +1,16 @@
 """fastnn: logistic regression, shallow and deep networks trained by compiled code."""
+# Submodules the README calls as fastnn.gradcheck.gradcheck(...) and
+# fastnn.datasets.xnor() after a plain `import fastnn` (both light: NumPy,
+# scikit-learn and the compiled core, which the estimators import anyway).
+from fastnn import datasets, gradcheck
 from fastnn.linear import LogisticRegression
 from fastnn.network import DeepNetwork, ShallowNetwork
 from fastnn._progress import TrainingProgress
 from fastnn.persistence import load
 from fastnn.regressor import DeepRegressor
 from fastnn.selection import Diagnosis, diagnose, split
+from fastnn._threads import ThreadOversubscriptionWarning
 
 __all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor", "load",
-           "split", "diagnose", "Diagnosis", "TrainingProgress"]
+           "split", "diagnose", "Diagnosis", "TrainingProgress", "ThreadOversubscriptionWarning"]
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastnn._base import DenseEstimator
+from fastnn._constraints import KEEP_PROB, KEEP_PROBS, MAX_LAYER_WIDTH, MIN_KEEP_PROB
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity")
 
@@ -17,7 +18,7 @@ class HiddenLayersEstimator(DenseEstimator):
         **DenseEstimator._parameter_constraints,
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "leaky_slope": [Interval(Real, 0, None, closed="left")],
-        "keep_prob": [Interval(Real, 0, 1, closed="right"), tuple, list, np.ndarray],
+        "keep_prob": [KEEP_PROB, KEEP_PROBS],
     }
 
     def _hidden_activation(self):
@@ -35,15 +36,15 @@ class HiddenLayersEstimator(DenseEstimator):
             raise ValueError(
                 f"keep_prob must be a float or a sequence of {n_hidden} values (one per "
                 f"hidden layer) or {n_hidden + 1} (input layer first); got {self.keep_prob!r}")
-        if not np.all((keep > 0) & (keep <= 1)):
-            raise ValueError(f"every keep_prob must lie in (0, 1]; got {self.keep_prob!r}")
+        if not np.all((keep >= MIN_KEEP_PROB) & (keep <= 1)):
+            raise ValueError(f"every keep_prob must lie in [2**-32, 1]; got {self.keep_prob!r}")
         if keep.shape[0] == n_hidden:
             keep = np.concatenate([[1.0], keep])
         return keep
 
 
 def check_layer_sizes(sizes, name):
-    """The hidden widths as a tuple of ints >= 1, or a ValueError naming `name`."""
+    """The hidden widths as a tuple of ints in [1, 2**31 - 1], or a ValueError naming `name`."""
     if isinstance(sizes, Integral):
         sizes = (sizes,)
     try:
@@ -54,4 +55,7 @@ def check_layer_sizes(sizes, name):
         raise ValueError(f"{name} must contain only ints; got {sizes!r}")
     if any(width < 1 for width in sizes):
         raise ValueError(f"every layer width in {name} must be >= 1; got {sizes!r}")
+    if any(width > MAX_LAYER_WIDTH for width in sizes):
+        raise ValueError(f"every layer width in {name} must be <= 2**31 - 1 (BLAS takes "
+                         f"int dimensions); got {sizes!r}")
     return tuple(int(width) for width in sizes)

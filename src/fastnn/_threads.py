@@ -25,7 +25,9 @@ overlapping, let one fit's exit hand BLAS its threads back while another fit
 still runs, and leave BLAS at one thread for good after the last one.)
 """
 import os
+import sys
 import threading
+import warnings
 from contextlib import contextmanager
 
 # Below this many multiply-adds per step and thread, a second thread costs
@@ -44,6 +46,40 @@ _blas_holders = 0              # of those, the fits that need BLAS on one thread
 _blas_hold = None              # threadpoolctl's limiter while held: restores the limits
 _blas_threads_outside = None   # BLAS's thread limit from before the hold
 _blas_libraries = None         # threadpoolctl's controller of the BLAS libraries
+
+
+class ThreadOversubscriptionWarning(UserWarning):
+    """A fit was given more threads (n_threads) than this process has cores."""
+
+
+def _caller_stacklevel():
+    """warnings.warn's stacklevel, for a warning raised in the caller of this
+    function, that names the first frame outside fastnn, contextlib and
+    scikit-learn (its fit wrappers): the user's line that started the fit."""
+    import contextlib
+    fastnn_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not (filename.startswith(fastnn_dir) or filename == contextlib.__file__
+                or f"{os.sep}sklearn{os.sep}" in filename):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1
+
+
+def warn_if_oversubscribed(n_threads):
+    """A given n_threads above the cores this process may use is taken as
+    given, but its team spins at barriers on shared cores: say so."""
+    if n_threads is None:
+        return
+    cores = available_cores()
+    if n_threads > cores:
+        warnings.warn(
+            f"n_threads={n_threads} is more than the {cores} cores this process may use: "
+            f"the threads will wait on each other for a core and training will be much "
+            f"slower. Pass n_threads={cores} or less, or n_threads=None to let fastnn choose.",
+            ThreadOversubscriptionWarning, stacklevel=_caller_stacklevel())
 
 
 def available_cores():
@@ -132,6 +168,7 @@ def fit_threads(n_threads, batch_size, layer_sizes):
     to one thread while the team, a given n_threads or another fit needs
     the cores."""
     global _running_fits, _blas_holders, _blas_hold, _blas_threads_outside
+    warn_if_oversubscribed(n_threads)
     with _lock:
         _running_fits += 1
         try:

@@ -1,4 +1,7 @@
 """Gradient checking (SPEC 7) of a fitted fastnn model."""
+import math
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils.validation import check_random_state
 
@@ -14,11 +17,18 @@ def gradcheck(model, X, y, epsilon=1e-7, max_checks=None, random_state=None):
 
     An implementation is right when error is below about 1e-7 (no dropout).
     `max_checks` limits the check to that many randomly chosen parameters
-    (2 forward passes each), for large models.
+    (2 forward passes each), for large models: None or an int >= 1.
+    `epsilon` is a finite real > 0.
     Returns the error (a float).
     """
-    if not epsilon > 0:
-        raise ValueError(f"epsilon must be > 0; got {epsilon!r}")
+    if (not isinstance(epsilon, Real) or isinstance(epsilon, (bool, np.bool_))
+            or not math.isfinite(epsilon) or not epsilon > 0):
+        raise ValueError(f"epsilon must be a finite real number > 0; got {epsilon!r}")
+    if max_checks is not None and (not isinstance(max_checks, Integral)
+                                   or isinstance(max_checks, (bool, np.bool_))
+                                   or max_checks < 1):
+        raise ValueError(f"max_checks must be None or an int >= 1 (not a bool); "
+                         f"got {max_checks!r}")
     stack, params, _ = model._fitted_stack_and_params()
     X, Y = model._validated_data_and_targets(X, y, np.float64)
     theta = params.astype(np.float64)

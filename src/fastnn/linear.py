@@ -11,10 +11,10 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     Parameters
     ----------
     learning_rate : float > 0, default 0.1
-    max_iter : int >= 0, default 1000
+    max_iter : int in [0, 2**53], default 1000
         Iterations = epochs (full passes over the data). 0 sets the model up
         (classes, initial weights) without training.
-    batch_size : int >= 1 or None, default None
+    batch_size : int in [1, 2**53] or None, default None
         None trains on the whole set at each step (batch gradient descent).
     shuffle : bool, default True
         Reshuffle the rows before every epoch (mini-batch only).

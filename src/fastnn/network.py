@@ -3,11 +3,8 @@
 Two classes use one sigmoid output unit and log-loss; more use softmax and
 cross-entropy. Both are the same compiled machine as LogisticRegression.
 """
-from numbers import Integral
-
-from sklearn.utils._param_validation import Interval
-
 from fastnn._base import store_parameters
+from fastnn._constraints import LAYER_WIDTH, LAYER_WIDTHS
 from fastnn._docs import OPTIMIZATION, TRAINING
 from fastnn._classifier import DenseClassifierMixin
 from fastnn._hidden import HiddenLayersEstimator, check_layer_sizes
@@ -18,18 +15,19 @@ _SHARED_DOC = """
     leaky_slope : float >= 0, default 0.01
         Slope of leaky_relu for negative inputs.
     learning_rate : float > 0, default 0.01
-    max_iter : int >= 0, default 200
+    max_iter : int in [0, 2**53], default 200
         Iterations = epochs (full passes over the data); 0 sets the model up
         without training.
-    batch_size : int >= 1 or None, default None
+    batch_size : int in [1, 2**53] or None, default None
         None: batch gradient descent; an int: mini-batches of that size.
     shuffle : bool, default True
         Reshuffle the rows before every epoch (mini-batch only).
     l2 : float >= 0, default 0.0
         L2 strength lambda: the cost adds l2 / (2 n) * sum ||W||^2.
-    keep_prob : float in (0, 1] or sequence, default 1.0
+    keep_prob : float in [2**-32, 1] or sequence, default 1.0
         Inverted-dropout keep probability: a float for every hidden layer, or
         one entry per hidden layer with an optional leading entry for the input.
+        (The dropout draw has 32 bits: below 2**-32 every unit would be dropped.)
 """ + OPTIMIZATION + """    init : "auto", "he", "xavier", "small" or (coefs, intercepts), default "auto"
         "auto" is he for relu-like units, xavier otherwise; "zeros" is refused
         (hidden units would never differ).
@@ -49,12 +47,12 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : sequence of int, default (100,)
-        Width of each hidden layer.""" + _SHARED_DOC
+    hidden_layer_sizes : sequence of int in [1, 2**31 - 1], default (100,)
+        Width of each hidden layer (BLAS takes int dimensions).""" + _SHARED_DOC
 
     _parameter_constraints = {
         **HiddenLayersEstimator._parameter_constraints,
-        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [LAYER_WIDTHS, LAYER_WIDTH],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", leaky_slope=0.01,
@@ -75,12 +73,12 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     Parameters
     ----------
-    hidden_layer_size : int >= 1, default 4
+    hidden_layer_size : int in [1, 2**31 - 1], default 4
         Width of the hidden layer.""" + _SHARED_DOC
 
     _parameter_constraints = {
         **HiddenLayersEstimator._parameter_constraints,
-        "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_size": [LAYER_WIDTH],
     }
 
     def __init__(self, hidden_layer_size=4, activation="tanh", leaky_slope=0.01,

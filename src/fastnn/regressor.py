@@ -1,11 +1,10 @@
 """DeepRegressor: the dense stack with the L2 (squared-error) loss."""
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from fastnn._base import store_parameters
+from fastnn._constraints import LAYER_WIDTH, LAYER_WIDTHS
 from fastnn._hidden import HiddenLayersEstimator, check_layer_sizes
 from fastnn.network import _SHARED_DOC
 
@@ -17,7 +16,7 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : sequence of int, default (100,)
+    hidden_layer_sizes : sequence of int in [1, 2**31 - 1], default (100,)
         Width of each hidden layer; () gives a linear (or generalised linear) model.
     output : {"identity", "sigmoid", "tanh", "arctan", "softmax"}, default "identity"
         Activation of the output layer; the loss is 1/2 sum_k (a_k - y_k)^2.""" + _SHARED_DOC.replace(
@@ -25,7 +24,7 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
 
     _parameter_constraints = {
         **HiddenLayersEstimator._parameter_constraints,
-        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [LAYER_WIDTHS, LAYER_WIDTH],
         "output": [StrOptions(set(OUTPUT_ACTIVATIONS))],
     }
 

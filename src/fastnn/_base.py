@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from fastnn._constraints import COUNT_FROM_0, COUNT_FROM_1, N_THREADS, SEED
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
 from fastnn._init import INIT_SCHEMES, initial_parameters
@@ -56,12 +57,12 @@ class DenseEstimator(BaseEstimator):
 
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_iter": [COUNT_FROM_0],
+        "batch_size": [COUNT_FROM_1, None],
         "shuffle": ["boolean"],
         "l2": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions(set(INIT_SCHEMES)), tuple, list],
-        "cost_every": [Interval(Integral, 1, None, closed="left"), None],
+        "cost_every": [COUNT_FROM_1, None],
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), type, np.dtype, None],
         "optimizer": [StrOptions({"gd", "momentum", "rmsprop", "adam"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -73,10 +74,10 @@ class DenseEstimator(BaseEstimator):
         "warm_start": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "n_iter_no_change": [COUNT_FROM_1],
+        "n_threads": [N_THREADS, None],
         "callbacks": [list, tuple, None],
-        "random_state": ["random_state"],
+        "random_state": [SEED, np.random.RandomState, None],
         "verbose": ["verbose"],
     }
 

@@ -1,6 +1,9 @@
 """sample_weight: the weighted mean of the loss and its gradient, in the core."""
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from fastnn import DeepNetwork, DeepRegressor, LogisticRegression
 
@@ -59,3 +62,36 @@ def test_bad_weights_are_refused(weights, fragment):
     X, y, _ = data()
     with pytest.raises(ValueError, match=fragment):
         LogisticRegression().fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_a_batch_of_zero_weights_is_no_batch(n_threads):
+    # Rows of weight 0 count as absent: a mini-batch made only of them takes
+    # no step (it divided by 0 and the whole fit "diverged").
+    X, y, _ = data()
+    weights = np.ones(40)
+    weights[10:20] = 0
+    settings = dict(max_iter=5, batch_size=10, shuffle=False, optimizer="adam",
+                    learning_rate=0.05, cost_every=1, n_threads=n_threads, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        weighted = DeepNetwork((5,), **settings).fit(X, y, sample_weight=weights)
+    kept = weights > 0
+    absent = DeepNetwork((5,), **settings).fit(X[kept], y[kept])
+    for a, b in zip(weighted.coefs_ + weighted.intercepts_, absent.coefs_ + absent.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert weighted._n_steps == absent._n_steps == 15
+    np.testing.assert_allclose(weighted.costs_, absent.costs_, rtol=1e-12)
+
+
+def test_shuffled_batches_of_zero_weights_take_no_step():
+    X, y, _ = data()
+    weights = np.zeros(40)
+    weights[:3] = 1  # most batches of 2 hold only zero weights
+    model = DeepNetwork((5,), max_iter=3, batch_size=2, optimizer="adam", cost_every=1,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, y, sample_weight=weights)
+    assert np.all(np.isfinite(model.costs_))
+    assert 3 <= model._n_steps <= 9   # at most 3 batches per epoch hold a weighted row

@@ -3,6 +3,7 @@ compiled core. A model family only says which layers, activations and loss it
 uses and how its targets become the 2-D matrix Y; `_fit` is the one training
 path for all of them."""
 import copy
+import threading
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -10,6 +11,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+# Imported here, not inside fit: a Ctrl-C landing in a first import of an
+# extension module leaves it half-initialised for the rest of the process.
+from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -34,18 +38,57 @@ def store_parameters(estimator, init_arguments):
             setattr(estimator, name, value)
 
 
+# A fit builds the new fitted state on a working copy of the estimator and
+# swaps it in at once, under this lock; reads that must see one whole state
+# (predict: weights, classes and width together) take it too. Held for
+# microseconds, never while training or predicting.
+_STATE_LOCK = threading.Lock()
+_FITTING = set()   # id() of the estimators being fitted now, in any thread
+
+# Training state beside the public fitted attributes (those ending in "_").
+_PRIVATE_STATE = ("_n_steps", "_moments", "_order", "_random_streams", "_split_seed",
+                  "_recorded_dropout_masks")
+
+
 @contextmanager
-def unchanged_on_failure(estimator):
-    """Run a fit so that, if it raises (bad input, Ctrl-C, anything), the
-    estimator is left exactly as it was: every attribute restored. Fitted
-    arrays are never written in place, so a shallow snapshot is enough."""
-    saved = dict(vars(estimator))
+def fitting(estimator):
+    """Around fit and partial_fit: yields a working copy of `estimator` to
+    train; on success its state replaces the estimator's in one step, on any
+    failure (bad input, Ctrl-C, anything) the estimator is left as it was.
+    A second fit of the same object while one runs (another thread, or a
+    callback) raises: the two would train one model from two states."""
+    with _STATE_LOCK:
+        if id(estimator) in _FITTING:
+            raise RuntimeError(
+                f"this {type(estimator).__name__} is already being fitted (in another thread "
+                "or from a callback); fit a clone (sklearn.base.clone) instead, or wait")
+        _FITTING.add(id(estimator))
     try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(saved)
-        raise
+        work = object.__new__(type(estimator))
+        # Fitted arrays are never written in place: sharing them is safe.
+        vars(work).update(vars(estimator))
+        yield work
+        with _STATE_LOCK:
+            state = vars(estimator)
+            stale = [name for name in state if name not in vars(work)]
+            state.update(vars(work))
+            for name in stale:
+                del state[name]
+    finally:
+        with _STATE_LOCK:
+            _FITTING.discard(id(estimator))
+
+
+class FittedState:
+    """One consistent view of a fitted model for prediction: the network, its
+    flat parameters and the class labels, read together."""
+
+    def __init__(self, estimator):
+        check_is_fitted(estimator, "coefs_")
+        self.coefs, self.intercepts = estimator.coefs_, estimator.intercepts_
+        self.classes = getattr(estimator, "classes_", None)
+        self.dtype = self.coefs[0].dtype
+        self.n_features = self.coefs[0].shape[0]
 
 
 class DenseEstimator(BaseEstimator):
@@ -126,15 +169,16 @@ class DenseEstimator(BaseEstimator):
             `dev_costs_`, and early stopping (early_stopping=True) watches it
             instead of holding out validation_fraction of X.
         Returns self."""
-        with unchanged_on_failure(self):
-            resume = bool(self.warm_start) and hasattr(self, "coefs_")
-            return self._fit(X, y, int(self.max_iter), resume, dev=dev,
-                             sample_weight=sample_weight)
+        with fitting(self) as work:
+            resume = bool(work.warm_start) and hasattr(work, "coefs_")
+            work._fit(X, y, int(work.max_iter), resume, dev=dev, sample_weight=sample_weight)
+        return self
 
     def _partial_fit(self, X, y, classes=None, sample_weight=None):
-        with unchanged_on_failure(self):
-            return self._fit(X, y, 1, hasattr(self, "coefs_"), classes, early_stopping=False,
-                             sample_weight=sample_weight)
+        with fitting(self) as work:
+            work._fit(X, y, 1, hasattr(work, "coefs_"), classes, early_stopping=False,
+                      sample_weight=sample_weight)
+        return self
 
     def _fit(self, X, y, epochs, resume, classes=None, dev=None, early_stopping=True,
              sample_weight=None):
@@ -142,6 +186,7 @@ class DenseEstimator(BaseEstimator):
         start or (resume) from the fitted weights, optimiser state, epoch and
         step counts, so that calls in sequence train like one long fit."""
         if resume:
+            self._check_resume_classes(classes)
             stack, params, dtype = self._fitted_stack_and_params(dropout=True)
             X, Y = self._validated_data_and_targets(X, y, dtype)
             self._check_same_architecture(X.shape[1], Y.shape[1], stack)
@@ -155,6 +200,10 @@ class DenseEstimator(BaseEstimator):
                 _, shuffle_bits, dropout_bits = training_generators(self.random_state)
             split_seed = getattr(self, "_split_seed", 0)
         else:
+            # A fresh start: nothing of an earlier fit carries over.
+            for name in [name for name in vars(self)
+                         if name.endswith("_") or name in _PRIVATE_STATE]:
+                delattr(self, name)
             X, y = validate_data(self, X, y, dtype=self._requested_dtype(), order="C",
                                  **self._validate_targets_kwargs())
             Y, target_attributes = self._fit_targets(y, classes)
@@ -198,18 +247,32 @@ class DenseEstimator(BaseEstimator):
                 monitor is not None or getattr(callback, "every_epoch", False), sample_weight)
         if callback is not None:
             callback.close()
-        n_iter, costs, moments, order = result.n_iter, result.costs, result.moments, result.order
+        n_iter, steps, costs = result.n_iter, result.steps, result.costs
+        moments, order = result.moments, result.order
         if self._record_dropout_steps:
             # For tests: the masks the core drew, in fastnn.reference's format.
             self._recorded_dropout_masks = result.masks
-        if result.diverged:
+        diverged = result.diverged or (monitor is not None and monitor.diverged)
+        best_stands = monitor is not None and monitor.stop and monitor.best_params is not None
+        if diverged and best_stands:
+            # Early stopping's best weights stand (judged by their dev cost):
+            # every epoch run counts, as when it stops for want of progress.
+            n_iter, steps = result.epochs_run, result.steps_run
+        if monitor is not None:
+            if result.interrupted and not result.diverged and len(monitor.costs) < n_iter:
+                # Ctrl-C came before the monitor saw the last epoch completed.
+                monitor(first_epoch + n_iter - 1)
+            del monitor.costs[n_iter:]   # one per epoch counted
+        if diverged:
             # The moments that led there are no start for a later call.
             moments = None
+            kept = (f"the best weights on the development set, of epoch {monitor.best_epoch}"
+                    if best_stands else
+                    f"the last weights judged finite, after {first_epoch + n_iter} epochs")
             warnings.warn(
                 f"{type(self).__name__}.fit diverged: the cost or the weights stopped being "
-                f"finite. The model holds the last finite weights, after {first_epoch + n_iter} "
-                "epochs; try a smaller learning_rate (or feature scaling).",
-                ConvergenceWarning, stacklevel=3)
+                f"finite. The model holds {kept}; try a smaller learning_rate (or feature "
+                "scaling).", ConvergenceWarning, stacklevel=3)
         if result.interrupted:
             warnings.warn(f"{type(self).__name__}.fit interrupted (Ctrl-C) after "
                           f"{first_epoch + n_iter} epochs: the model holds the weights of the "
@@ -223,12 +286,15 @@ class DenseEstimator(BaseEstimator):
         self.costs_ = np.concatenate([self.costs_, costs]) if resume else costs
         self.n_iter_ = first_epoch + int(n_iter)
         # What a later partial_fit or warm start goes on from.
-        self._n_steps = first_step + int(n_iter) * -(-n_samples // batch_size)
+        self._n_steps = first_step + int(steps)
         self._moments = moments
         self._order = order  # the shuffle of a warm start goes on from here (same rows)
         self._random_streams = (shuffle_bits, dropout_bits)
         self._split_seed = split_seed
         return self
+
+    def _check_resume_classes(self, classes):
+        """Classifiers: a later partial_fit's `classes` must be the first one's."""
 
     def _check_same_architecture(self, n_features, n_outputs, stack):
         expected = (n_features, *self._hidden_layer_sizes(), n_outputs)
@@ -266,7 +332,6 @@ class DenseEstimator(BaseEstimator):
                 raise ValueError("dev must be a pair (X_dev, y_dev)") from None
             X_dev, Y_dev = self._validated_data_and_targets(X_dev, y_dev, X.dtype)
         elif stop:
-            from sklearn.model_selection import train_test_split
             stratify = y if hasattr(self, "classes_") and y is not None else None
             parts = (X, Y) if sample_weight is None else (X, Y, sample_weight)
             try:
@@ -318,21 +383,50 @@ class DenseEstimator(BaseEstimator):
         return on_epoch
 
     # -- using the fitted model ------------------------------------------
-    def _fitted_stack_and_params(self, dropout=False):
+    def _fitted_state(self):
+        """The fitted weights and labels as one consistent view, even while
+        another thread's fit swaps in a new state."""
+        with _STATE_LOCK:
+            return FittedState(self)
+
+    def _fitted_stack_and_params(self, dropout=False, state=None):
         """The fitted network (with its dropout when training goes on) and its
         flat parameters."""
-        check_is_fitted(self, "coefs_")
-        layer_sizes = [W.shape[0] for W in self.coefs_] + [self.coefs_[-1].shape[1]]
+        if state is None:
+            state = self._fitted_state()
+        layer_sizes = [W.shape[0] for W in state.coefs] + [state.coefs[-1].shape[1]]
         keep_probs = self._keep_probs(len(layer_sizes) - 1) if dropout else None
         stack = self._stack(layer_sizes, layer_sizes[-1], keep_probs)
-        dtype = self.coefs_[0].dtype
-        return stack, stack.pack(self.coefs_, self.intercepts_, dtype), dtype
+        return stack, stack.pack(state.coefs, state.intercepts, state.dtype), state.dtype
 
     def _output(self, X):
-        """A_L for X: the network's output, computed by the core (no dropout)."""
-        stack, params, dtype = self._fitted_stack_and_params()
-        X = validate_data(self, X, reset=False, dtype=dtype, order="C")
-        return core.predict_output(stack, params, X)
+        """A_L for X (see _output_and_state)."""
+        return self._output_and_state(X)[0]
+
+    def _output_and_state(self, X):
+        """(A_L for X, the FittedState it came from): the network's output,
+        computed by the core (no dropout). An output that overflowed is an
+        error, never NaN answers."""
+        state = self._fitted_state()
+        X = validate_data(self, X, reset=False, dtype=state.dtype, order="C")
+        if X.shape[1] != state.n_features:
+            # A fit swapped in a model of another width while X was checked.
+            state = self._fitted_state()
+            if X.shape[1] != state.n_features:
+                raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} "
+                                 f"is expecting {state.n_features} features as input.")
+            X = np.ascontiguousarray(X, dtype=state.dtype)
+        stack, params, _ = self._fitted_stack_and_params(state=state)
+        A = core.predict_output(stack, params, X)
+        finite = np.isfinite(A).all(axis=1)
+        if not finite.all():
+            rows = np.flatnonzero(~finite)
+            raise ValueError(
+                f"{type(self).__name__}: the network overflowed ({state.dtype.name}) on "
+                f"{rows.size} of {X.shape[0]} rows (first: row {rows[0]}); these inputs lie "
+                "far outside the range it was trained on: scale them as the training data"
+                + (" or train in float64" if state.dtype == np.float32 else ""))
+        return A, state
 
     def _validated_data_and_targets(self, X, y, dtype):
         """(X, Y) checked against the fitted model, C-ordered, of `dtype`."""

@@ -59,6 +59,12 @@ class DenseClassifierMixin(ClassifierMixin):
             return (y == classes[1]).astype(np.float64)[:, np.newaxis]
         return (y[:, np.newaxis] == classes[np.newaxis, :]).astype(np.float64)
 
+    def _check_resume_classes(self, classes):
+        if classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
+                                                      self.classes_):
+            raise ValueError(f"classes={np.asarray(classes).tolist()!r} is not the same as on "
+                             f"the first call to partial_fit, was: {self.classes_.tolist()!r}")
+
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in classes_ order."""
         A = self._output(X)
@@ -68,7 +74,8 @@ class DenseClassifierMixin(ClassifierMixin):
 
     def predict(self, X):
         """Most probable class; for two classes, classes_[1] where P >= 0.5 (SPEC 4)."""
-        A = self._output(X)
+        # The labels of the weights that computed A, even if a fit swaps in another model.
+        A, state = self._output_and_state(X)
         if A.shape[1] == 1:
-            return self.classes_[(A[:, 0] >= 0.5).astype(np.intp)]
-        return self.classes_[np.argmax(A, axis=1)]
+            return state.classes[(A[:, 0] >= 0.5).astype(np.intp)]
+        return state.classes[np.argmax(A, axis=1)]

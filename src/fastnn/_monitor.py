@@ -15,12 +15,18 @@ class DevMonitor:
         self.n_iter_no_change, self.stop = n_iter_no_change, stop
         self.costs, self.best_cost, self.best_epoch = [], np.inf, None
         self.best_params, self.checks_without_improvement = None, 0
+        self.diverged = False
 
     def __call__(self, epoch):
         """Record the dev cost of `epoch`; True when training should stop."""
         # The mean loss without the L2 term: comparable across lambdas.
         cost = core.cost(self.stack, self.params, self.X_dev, self.Y_dev, False)
         self.costs.append(cost)
+        if not np.isfinite(cost):
+            # The weights went non-finite (or overflow the development set):
+            # training further only trains garbage.
+            self.diverged = True
+            return True
         if cost < self.best_cost:
             self.best_cost, self.best_epoch = cost, epoch
             self.best_params = self.params.copy()

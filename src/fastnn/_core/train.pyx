@@ -10,8 +10,9 @@ from cython cimport floating
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
+from cpython.mem cimport PyMem_RawMalloc, PyMem_RawRealloc, PyMem_RawFree
 from libc.stdint cimport uint8_t, uint64_t
-from libc.math cimport pow, isfinite
+from libc.math cimport pow, isfinite, NAN
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
@@ -31,6 +32,12 @@ cdef enum:
     # Largest number of rows predict_output pushes through the network at
     # once: bounds the activation buffers for large inputs.
     PREDICT_CHUNK = 4096
+    # Rows on which the final weights of a run are judged (their cost must be
+    # finite): the first rows of the data, a bounded forward pass.
+    FINAL_CHECK_ROWS = 1024
+    # Recorded costs the buffer holds at first; it doubles when full, so a
+    # huge max_iter stopped early costs only what it recorded.
+    FIRST_COST_CAPACITY = 1024
 
 
 cdef struct Schedule:
@@ -57,6 +64,7 @@ cdef struct Workspace:
     void* moment1             # momentum's v, adam's m; NULL when unused
     void* moment2             # rmsprop's s, adam's v; NULL when unused
     void* snapshot            # the parameters at the last check that found them finite
+    void* candidate           # the parameters a recorded epoch started from
     Py_ssize_t n_params
     void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
     void* Y_batch             # gathered targets; NULL without shuffling
@@ -91,6 +99,7 @@ cdef class Buffers:
         self.ws.deltas = self.floats(capacity * stack.total_units, dtype)
         self.ws.grads = self.floats(stack.n_params, dtype)
         self.ws.snapshot = self.floats(stack.n_params, dtype)
+        self.ws.candidate = self.floats(stack.n_params, dtype)
         self.ws.n_params = stack.n_params
         # The optimiser's moments start at zero, or where an earlier call left them.
         for slot, used in enumerate((optimizer in (FNN_MOMENTUM, FNN_ADAM),
@@ -113,9 +122,14 @@ cdef class Buffers:
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
         self.ws.weights = NULL if weights is None else self.pointer(weights)
         self.ws.weights_batch = self.floats(capacity if shuffle and weights is not None else 0, dtype)
-        self.order = (np.array(order, dtype=np.intp, copy=True)
-                      if order is not None and len(order) == n_samples
-                      else np.arange(n_samples, dtype=np.intp))
+        if order is not None and len(order) == n_samples:
+            # The loop reads rows at these indices unchecked: anything but a
+            # permutation of the rows (e.g. from a damaged file) is refused.
+            self.order = np.array(order, dtype=np.intp, copy=True)
+            if not is_permutation(self.order):
+                raise ValueError("the stored row order is not a permutation of the rows")
+        else:
+            self.order = np.arange(n_samples, dtype=np.intp)
         self.ws.order = <Py_ssize_t*> self.pointer(self.order)
         self.ws.shuffle_bits = bit_generator_pointer(shuffle_bit_generator) if shuffle else NULL
         self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
@@ -165,6 +179,16 @@ cdef class Buffers:
         return steps
 
 
+def is_permutation(order):
+    """True if the 1-D integer array `order` holds every index 0..len-1 once."""
+    n = len(order)
+    if n == 0:
+        return True
+    if order.min() < 0 or order.max() >= n:
+        return False
+    return bool(np.all(np.bincount(order, minlength=n) == 1))
+
+
 cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
     return <bitgen_t*> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
 
@@ -194,7 +218,9 @@ cdef struct Shared:
     void* params
     const void* X
     const void* Y
-    double* costs
+    double* costs             # PyMem_Raw buffer of costs_capacity entries, grown by thread 0
+    Py_ssize_t costs_capacity
+    bint out_of_memory        # growing the cost buffer failed: training stopped
     PyObject* callback
     PyObject* errors          # a list: an exception raised at an epoch end goes there
     Py_ssize_t n_iter
@@ -205,6 +231,10 @@ cdef struct Shared:
     bint every_epoch          # the callback wants every epoch (early stopping)
     bint diverged             # a check found non-finite weights or cost
     Py_ssize_t finite_epochs  # epochs behind the last finite snapshot
+    Py_ssize_t steps_run      # steps taken (a batch whose sample weights sum to 0 takes none)
+    Py_ssize_t steps          # of those, the steps behind the weights kept (as n_iter)
+    Py_ssize_t finite_steps   # of those, the steps behind the snapshot
+    Py_ssize_t epoch_first_step  # steps taken before the current epoch
     double cost_parts[MAX_THREADS]
     fnn_barrier barrier
 
@@ -306,18 +336,34 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     clock_gettime(CLOCK_MONOTONIC, &last_visit)
 
     for epoch in range(schedule.max_iter):
+        global_epoch = schedule.first_epoch + epoch
+        record = schedule.cost_every > 0 and global_epoch % schedule.cost_every == 0
+        if thread == 0:
+            shared.epoch_first_step = step
+            if record:
+                # The weights this epoch starts from: its recorded cost judges them.
+                memcpy(ws.candidate, params, ws.n_params * sizeof(floating))
         if schedule.shuffle:
             if thread == 0:
                 fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
             fnn_barrier_wait(&shared.barrier)
-        global_epoch = schedule.first_epoch + epoch
-        record = schedule.cost_every > 0 and global_epoch % schedule.cost_every == 0
         learning_rate = schedule.learning_rate / (1.0 + schedule.decay * global_epoch)
         step_constants.learning_rate = learning_rate
         cost_part = 0.0
         start = 0
         while start < n:
             rows = min(schedule.batch_size, n - start)
+            weight_sum = rows
+            if weights != NULL:
+                # every thread sums the whole batch, in row order: the same value
+                weight_sum = 0.0
+                for i in range(rows):
+                    weight_sum += weights[ws.order[start + i] if schedule.shuffle else start + i]
+                if weight_sum == 0.0:
+                    # Rows of weight 0 count as absent: a batch of only such
+                    # rows is no batch, and takes no step (1/0 otherwise).
+                    start += rows
+                    continue
             first_row = rows * thread // n_threads
             own_rows = rows * (thread + 1) // n_threads - first_row
             if schedule.shuffle:
@@ -349,12 +395,6 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 # adam's bias corrections for step t = step + 1
                 step_constants.bias_correction1 = 1.0 - pow(step_constants.beta1, step + 1)
                 step_constants.bias_correction2 = 1.0 - pow(step_constants.beta2, step + 1)
-            weight_sum = rows
-            if W_rows != NULL:
-                # every thread sums the whole batch (all gathered by now): same value
-                weight_sum = 0.0
-                for i in range(rows):
-                    weight_sum += W_rows[i]
             update_layers(net, params, <floating*> ws.grads,
                           X_batch if ws.input_mask != NULL else X_rows, rows, weight_sum,
                           <floating*> ws.A, <floating*> ws.deltas, learning_rate,
@@ -369,16 +409,19 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
         if thread == 0:
             shared.n_iter = epoch + 1
             shared.epochs_run = epoch + 1
+            shared.steps = shared.steps_run = step - schedule.first_step
             cost_sum = 0.0
             for t in range(n_threads):
                 cost_sum += shared.cost_parts[t]
             if record:
-                shared.costs[n_recorded] = cost_sum / schedule.total_weight
-            if record or epoch == schedule.max_iter - 1:
-                check_divergence(shared, params, epoch, cost_sum if record else 0.0)
+                if n_recorded == shared.costs_capacity and not grow_costs(shared):
+                    shared.stop = True
+                else:
+                    shared.costs[n_recorded] = cost_sum / schedule.total_weight
+                    check_divergence(shared, params, epoch, cost_sum)
             # Python is visited for a recorded cost, and otherwise often enough
             # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
-            if not shared.diverged and (record or shared.every_epoch
+            if not (shared.diverged or shared.stop) and (record or shared.every_epoch
                     or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS):
                 shared.stop = end_of_epoch(shared, global_epoch, cost_sum / schedule.total_weight,
                                            record) != 0
@@ -390,20 +433,74 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             return
 
 
+cdef bint grow_costs(Shared* shared) noexcept nogil:
+    """Double the recorded-cost buffer (thread 0); False if memory ran out."""
+    cdef Py_ssize_t capacity = 2 * shared.costs_capacity
+    cdef double* grown = <double*> PyMem_RawRealloc(shared.costs, capacity * sizeof(double))
+    if grown == NULL:
+        shared.out_of_memory = True
+        return False
+    shared.costs = grown
+    shared.costs_capacity = capacity
+    return True
+
+
 cdef void check_divergence(Shared* shared, floating* params, Py_ssize_t epoch,
                            double cost_sum) noexcept nogil:
-    """At every recorded cost and at the end (thread 0, at the barrier): if
-    the cost and every weight are finite, keep a snapshot of the weights;
-    otherwise training has diverged: put the last finite weights back, count
-    only the epochs behind them, and stop."""
+    """At every recorded cost (thread 0, at the barrier). That cost was taken
+    batch by batch just before each step, its first batch on the weights the
+    epoch started from (ws.candidate; for a full batch, on exactly those):
+    the weights are judged by their own cost. If it and they are finite they
+    become the snapshot that divergence falls back on. A non-finite cost, or
+    weights no longer finite now: training has diverged."""
     cdef Workspace* ws = shared.ws
-    if all_finite(params, ws.n_params) and isfinite(cost_sum):
-        memcpy(ws.snapshot, params, ws.n_params * sizeof(floating))
-        shared.finite_epochs = epoch + 1
-    else:
-        memcpy(params, ws.snapshot, ws.n_params * sizeof(floating))
-        shared.diverged = True
-        shared.n_iter = shared.finite_epochs
+    cdef void* judged
+    if isfinite(cost_sum) and all_finite(<floating*> ws.candidate, ws.n_params):
+        judged = ws.candidate
+        ws.candidate = ws.snapshot
+        ws.snapshot = judged
+        shared.finite_epochs = epoch
+        shared.finite_steps = shared.epoch_first_step - shared.schedule.first_step
+        if all_finite(params, ws.n_params):
+            return
+    fall_back(shared, params)
+
+
+cdef void fall_back(Shared* shared, floating* params) noexcept nogil:
+    """Training has diverged: put the last weights judged finite back, and count
+    only the epochs and steps behind them."""
+    memcpy(params, shared.ws.snapshot, shared.ws.n_params * sizeof(floating))
+    shared.diverged = True
+    shared.n_iter = shared.finite_epochs
+    shared.steps = shared.finite_steps
+
+
+cdef void check_final(Shared* shared, floating* params) noexcept nogil:
+    """However training stopped (epochs done, a callback, Ctrl-C, early
+    stopping), the weights it leaves are judged by their own cost: finite
+    weights whose loss (no dropout, unweighted) on the first FINAL_CHECK_ROWS
+    rows is finite, or training has diverged."""
+    cdef const Network* net = shared.net
+    cdef Workspace* ws = shared.ws
+    cdef Py_ssize_t n = shared.schedule.n_samples
+    cdef Py_ssize_t checked = min(n, FINAL_CHECK_ROWS)
+    cdef Py_ssize_t start = 0, rows
+    cdef double loss = 0.0
+    cdef const floating* X = <const floating*> shared.X
+    cdef const floating* Y = <const floating*> shared.Y
+    if shared.diverged:
+        return
+    if all_finite(params, ws.n_params):
+        while start < checked and isfinite(loss):
+            rows = min(net.capacity, checked - start)
+            forward(net, params, X + start * net.sizes[0], 0, rows, <floating*> ws.Z,
+                    <floating*> ws.A, <uint8_t*> NULL, 0, 0)
+            loss += loss_sum(net, Y + start * net.sizes[net.n_layers], <floating*> NULL, 0, rows,
+                             <floating*> ws.Z, <floating*> ws.A)
+            start += rows
+        if isfinite(loss):
+            return
+    fall_back(shared, params)
 
 
 cdef void team_member(void* context, int thread) noexcept nogil:
@@ -488,18 +585,20 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
                                    dropout_bit_generator, record_steps, schedule.optimizer.kind,
                                    moments, order, sample_weight)
-    n_records = recorded_epochs(first_epoch, max_iter, cost_every)
-    costs_array = np.zeros(max(n_records, 1), dtype=np.float64)
-    cdef double[::1] costs = costs_array
     errors = []
     cdef Shared shared
+    shared.costs_capacity = max(1, min(recorded_epochs(first_epoch, max_iter, cost_every),
+                                       FIRST_COST_CAPACITY))
+    shared.costs = <double*> PyMem_RawMalloc(shared.costs_capacity * sizeof(double))
+    if shared.costs == NULL:
+        raise MemoryError("no memory for the recorded costs")
+    shared.out_of_memory = False
     shared.net = &net
     shared.schedule = &schedule
     shared.ws = &buffers.ws
     shared.params = &params[0]
     shared.X = &X[0, 0]
     shared.Y = &Y[0, 0]
-    shared.costs = &costs[0]
     shared.callback = NULL if callback is None else <PyObject*> callback
     shared.errors = <PyObject*> errors
     shared.n_iter = 0
@@ -509,36 +608,51 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     shared.every_epoch = callback_every_epoch
     shared.diverged = False
     shared.finite_epochs = 0
+    shared.steps = shared.steps_run = 0
+    shared.finite_steps = 0
+    shared.epoch_first_step = first_step
     # the starting weights are the first snapshot
     memcpy(buffers.ws.snapshot, &params[0], stack.n_params * sizeof(floating))
 
-    if max_iter > 0:
-        with nogil:
-            shared.n_threads = n_threads
-            fnn_barrier_init(&shared.barrier, n_threads)
-            if n_threads == 1 or fnn_run_team(n_threads, team_member, &shared) == 0:
-                # One thread, or the system would not start more: run here.
-                shared.n_threads = 1
-                fnn_barrier_init(&shared.barrier, 1)
-                team_member(&shared, 0)
+    try:
+        if max_iter > 0:
+            with nogil:
+                shared.n_threads = n_threads
+                fnn_barrier_init(&shared.barrier, n_threads)
+                if n_threads == 1 or fnn_run_team(n_threads, team_member, &shared) == 0:
+                    # One thread, or the system would not start more: run here.
+                    shared.n_threads = 1
+                    fnn_barrier_init(&shared.barrier, 1)
+                    team_member(&shared, 0)
+                check_final(&shared, &params[0])
+        if shared.out_of_memory:
+            raise MemoryError(f"no memory to record more than {shared.costs_capacity} costs; "
+                              "record fewer (a larger cost_every, or None)")
+        n_iter = shared.n_iter
+        n_recorded = recorded_epochs(first_epoch, n_iter, cost_every)
+        costs_array = np.array(<double[:max(n_recorded, 1)]> shared.costs)[:n_recorded]
+    finally:
+        PyMem_RawFree(shared.costs)
     interrupted = bool(errors) and isinstance(errors[0], KeyboardInterrupt)
     if errors and not interrupted:
         raise errors[0]
-    n_iter = shared.n_iter
-    n_recorded = recorded_epochs(first_epoch, n_iter, cost_every)
     moment1, moment2 = buffers.moment_arrays
     # The masks of every step taken, those after the last finite weights too:
     # a replay of a diverged run diverges where the core did.
     steps_run = shared.epochs_run * ((n + capacity - 1) // capacity)
     return TrainResult(
-        n_iter=n_iter, costs=costs_array[:n_recorded].copy(),
+        n_iter=n_iter, steps=shared.steps, epochs_run=shared.epochs_run,
+        steps_run=shared.steps_run, costs=costs_array,
         masks=buffers.recorded_masks(stack, capacity, n, steps_run),
         moments=(moment1 if moment1.size else None, moment2 if moment2.size else None),
         order=buffers.order, interrupted=interrupted, diverged=bool(shared.diverged))
 
 
 class TrainResult:
-    """What `train` hands back: n_iter (epochs run), costs (recorded at
+    """What `train` hands back: n_iter (epochs behind the weights), steps
+    (optimiser steps behind them: a batch whose sample weights sum to 0 takes
+    none), epochs_run and steps_run (all taken, also after the last finite
+    weights), costs (recorded at
     epochs e with e % cost_every == 0), masks (recorded dropout masks), the
     state a later call goes on from (moments, order), whether Ctrl-C
     stopped training at an epoch boundary (the weights are then those of
@@ -609,7 +723,8 @@ def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
 
 
 def predict_output(DenseStack stack, const floating[::1] params, const floating[:, ::1] X):
-    """A_L for every row of X (no dropout), pushed through in chunks."""
+    """A_L for every row of X (no dropout), pushed through in chunks; NaN in
+    the rows where any layer's Z came out NaN (overflow)."""
     cdef Py_ssize_t n = X.shape[0]
     if X.shape[1] != stack.n_features:
         raise ValueError("X does not match the network's input width")
@@ -623,15 +738,27 @@ def predict_output(DenseStack stack, const floating[::1] params, const floating[
     cdef Network net = stack.with_capacity(capacity)
     cdef floating[::1] Z = np.empty(capacity * stack.total_units, dtype=dtype)
     cdef floating[::1] A = np.empty(capacity * stack.total_units, dtype=dtype)
-    cdef Py_ssize_t start, rows, i, j
+    cdef Py_ssize_t start, rows, i, j, l, units, first
     cdef Py_ssize_t output_offset = capacity * (stack.total_units - n_outputs)
+    cdef bint invalid
+    cdef floating z
     with nogil:
         start = 0
         while start < n:
             rows = min(capacity, n - start)
             forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
             for i in range(rows):
+                # A row whose arithmetic overflowed into NaN anywhere has no
+                # answer, even where an activation hid it (relu maps NaN to 0):
+                # its output is NaN, for the caller to refuse.
+                invalid = False
+                for l in range(net.n_layers):
+                    units = net.sizes[l + 1]
+                    first = capacity * net.unit_offsets[l] + i * units
+                    for j in range(units):
+                        z = Z[first + j]
+                        invalid = invalid | (z != z)
                 for j in range(n_outputs):
-                    out[start + i, j] = A[output_offset + i * n_outputs + j]
+                    out[start + i, j] = NAN if invalid else A[output_offset + i * n_outputs + j]
             start += rows
     return out_array

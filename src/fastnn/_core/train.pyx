@@ -722,6 +722,19 @@ def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
     return total / n
 
 
+cdef bint row_has_nan(const Network* net, const floating* Z, Py_ssize_t row) noexcept nogil:
+    """Whether any layer's Z of batch row `row` is NaN."""
+    cdef Py_ssize_t l, j, units
+    cdef const floating* Z_row
+    for l in range(net.n_layers):
+        units = net.sizes[l + 1]
+        Z_row = Z + net.capacity * net.unit_offsets[l] + row * units
+        for j in range(units):
+            if Z_row[j] != Z_row[j]:
+                return True
+    return False
+
+
 def predict_output(DenseStack stack, const floating[::1] params, const floating[:, ::1] X):
     """A_L for every row of X (no dropout), pushed through in chunks; NaN in
     the rows where any layer's Z came out NaN (overflow)."""
@@ -738,27 +751,27 @@ def predict_output(DenseStack stack, const floating[::1] params, const floating[
     cdef Network net = stack.with_capacity(capacity)
     cdef floating[::1] Z = np.empty(capacity * stack.total_units, dtype=dtype)
     cdef floating[::1] A = np.empty(capacity * stack.total_units, dtype=dtype)
-    cdef Py_ssize_t start, rows, i, j, l, units, first
+    cdef Py_ssize_t start, rows, i, j, l
     cdef Py_ssize_t output_offset = capacity * (stack.total_units - n_outputs)
     cdef bint invalid
-    cdef floating z
     with nogil:
         start = 0
         while start < n:
             rows = min(capacity, n - start)
             forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
+            # A row whose arithmetic overflowed into NaN anywhere has no
+            # answer, even where an activation hid it (relu maps NaN to 0):
+            # its output is NaN, for the caller to refuse. One vectorised
+            # pass per layer finds whether any Z is not finite at all.
+            invalid = False
+            for l in range(net.n_layers):
+                if not all_finite(&Z[capacity * net.unit_offsets[l]], rows * net.sizes[l + 1]):
+                    invalid = True
             for i in range(rows):
-                # A row whose arithmetic overflowed into NaN anywhere has no
-                # answer, even where an activation hid it (relu maps NaN to 0):
-                # its output is NaN, for the caller to refuse.
-                invalid = False
-                for l in range(net.n_layers):
-                    units = net.sizes[l + 1]
-                    first = capacity * net.unit_offsets[l] + i * units
-                    for j in range(units):
-                        z = Z[first + j]
-                        invalid = invalid | (z != z)
                 for j in range(n_outputs):
-                    out[start + i, j] = NAN if invalid else A[output_offset + i * n_outputs + j]
+                    out[start + i, j] = A[output_offset + i * n_outputs + j]
+                if invalid and row_has_nan(&net, &Z[0], i):
+                    for j in range(n_outputs):
+                        out[start + i, j] = NAN
             start += rows
     return out_array

@@ -12,5 +12,6 @@ from fastnn.selection import Diagnosis, diagnose, split
 from fastnn._threads import ThreadOversubscriptionWarning
 
 __all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor", "load",
-           "split", "diagnose", "Diagnosis", "TrainingProgress", "ThreadOversubscriptionWarning"]
+           "split", "diagnose", "Diagnosis", "TrainingProgress", "ThreadOversubscriptionWarning",
+           "datasets", "gradcheck"]
 __version__ = "0.1.0"

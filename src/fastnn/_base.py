@@ -6,7 +6,7 @@ import copy
 import threading
 import warnings
 from contextlib import contextmanager
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
@@ -168,7 +168,28 @@ class DenseEstimator(BaseEstimator):
             A development set: its cost is recorded after every epoch in
             `dev_costs_`, and early stopping (early_stopping=True) watches it
             instead of holding out validation_fraction of X.
-        Returns self."""
+        Returns self.
+
+        Notes
+        -----
+        - fit and partial_fit build the new fitted state on a working copy and
+          swap it in at once: a failed or interrupted-by-exception fit leaves the
+          model exactly as it was, and predictions made from other threads while
+          a fit runs come from the old model or the new one, never a mix. A
+          second fit of the same object while one runs (another thread, or a
+          callback) raises RuntimeError: fit a clone instead.
+        - Divergence: every recorded cost judges the weights its epoch started
+          from, and whenever training stops (epochs done, a callback, early
+          stopping, Ctrl-C) the final weights are judged by their loss on the
+          first 1024 rows. A non-finite cost or weight stops training with a
+          ConvergenceWarning; the model keeps the last weights judged finite (with
+          cost_every=None, the initial ones; with early stopping, the best on the
+          development set).
+        - sample_weight: rows of weight 0 count as absent; a mini-batch of only
+          such rows takes no step.
+        - A prediction whose arithmetic overflows (inputs far outside the
+          training range) raises ValueError naming the rows, never NaN answers.
+        """
         with fitting(self) as work:
             resume = bool(work.warm_start) and hasattr(work, "coefs_")
             work._fit(X, y, int(work.max_iter), resume, dev=dev, sample_weight=sample_weight)

@@ -1,5 +1,4 @@
 """DeepRegressor: the dense stack with the L2 (squared-error) loss."""
-import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 

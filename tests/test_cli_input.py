@@ -96,6 +96,7 @@ def test_integer_targets_are_kept_exactly(tmp_path):
         "uint64": ([2**63 + 5, 2**64 - 1], np.uint64),
         "python_ints": ([-1, 2**64 + 7], object),
         "huge": ([10**30, 10**30 + 1], object),
+        "seventy_digits": ([10**69 + 1, 10**69 + 2], object),
     }
     for name, (labels, dtype) in cases.items():
         cells = [labels[k % 2] for k in range(8)]
@@ -127,6 +128,15 @@ def test_large_integer_classes_train_and_predict_back_exactly(tmp_path, capsys, 
     printed = capsys.readouterr().out.split()
     assert printed[0] == "prediction" and len(printed) == 41
     assert set(printed[1:]) <= {str(label) for label in labels}
+
+
+def test_a_regression_target_beyond_float64_is_refused(tmp_path, capsys):
+    rows = [list(x) + [k] for k, x in enumerate(features(10))]
+    rows[2][-1] = 10**400
+    data = write_csv(tmp_path / "t.csv", rows)
+    line = error_line(main(["train", "--data", data, "--model", "regressor", *TINY,
+                            "--output", str(tmp_path / "out")]), capsys)
+    assert "too large for a float64" in line
 
 
 def test_empty_and_non_finite_target_cells_are_refused(tmp_path, capsys):
@@ -317,3 +327,14 @@ def test_too_little_data_for_early_stopping(tmp_path, capsys):
     assert main(["train", "--data", "xnor", *TINY, "--no-early-stopping",
                  "--output", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "model.npz").exists()
+
+
+def test_the_command_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+    data = write_csv(tmp_path / "t.csv", [list(x) + [k % 2] for k, x in enumerate(features(10))])
+    done = subprocess.run([sys.executable, "-m", "fastnn", "train", "--data", data,
+                           "--target", "99", *TINY], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"fastnn: --target 99: no such column; {data} has 5 columns "
+                           "(indices 0..4, or -5..-1)\n")

@@ -32,7 +32,9 @@ HEADER_HELP = (
     "it is text. A first row dropped in auto mode is reported on standard error.")
 # The header decision compares the first row with (at most) this many rows below.
 _HEADER_SAMPLE = 1000
-# Integral decimal numbers up to this many digits become exact integers.
+# Integral numbers written with an exponent (1e3) become exact integers up to
+# this many digits (an exponent of 10**9 would make a gigabyte-sized int);
+# integers written out in full (1.0, 123) always do.
 _MAX_INTEGER_DIGITS = 64
 
 
@@ -91,7 +93,7 @@ def _read_rows(path):
                     if any(cell.strip() for cell in row):
                         rows.append((reader.line_num, row))
             except csv.Error as error:
-                raise InputError(f"{name}: line {reader.line_num + 1} is not readable as "
+                raise InputError(f"{name}: line {reader.line_num} is not readable as "
                                  f"CSV: {error}") from None
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
@@ -197,7 +199,8 @@ def _target(rows, index, path, column):
         if not number.is_finite():
             raise InputError(f"{path}: line {line}: the target {_show(cell)} ({column}) is "
                              "not a finite number")
-    if all(number == number.to_integral_value() and number.adjusted() < _MAX_INTEGER_DIGITS
+    if all(number == number.to_integral_value()
+           and (number.as_tuple().exponent <= 0 or number.adjusted() < _MAX_INTEGER_DIGITS)
            for number in numbers):
         integers = [int(number) for number in numbers]
         low, high = min(integers), max(integers)
@@ -342,11 +345,18 @@ def train(args):
     else:
         X, y = read_csv(args.data, args.target, args.header, notes)
         description = f"{args.data}"
-        if regression and y.dtype.kind not in "iuf":
+        if regression and y.dtype.kind == "U":  # text labels (object: exact ints)
             example = next(label for label in y if _number(label) is None)
             raise InputError(f"{args.data}: --model regressor needs a numeric target; the "
                              f"target column holds text (e.g. {_show(example)})")
-        y = y.astype(np.float64) if regression else _classification_target(y, args.data)
+        if regression:
+            try:
+                y = y.astype(np.float64)
+            except OverflowError:  # Python ints beyond float64
+                raise InputError(f"{args.data}: the target has integers too large for a "
+                                 "float64 (the regressor's precision)") from None
+        else:
+            y = _classification_target(y, args.data)
     n_classes = None if regression else len(np.unique(y))
     if n_classes is not None and n_classes < 2:
         raise InputError(f"{description}: the target has one class ({_label(y[0])}); a "

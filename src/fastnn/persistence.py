@@ -22,6 +22,7 @@ streams. Anything wrong is a ValueError, "<file> is not a fastnn model file:
 ..." or "<file> is a damaged fastnn model file: ...", naming the problem; no
 model is built from a file that fails any check.
 """
+import errno
 import io
 import json
 import os
@@ -98,7 +99,7 @@ def save(model, path):
     whatever `save` writes, `load` reads.
     """
     name = _describe(path)
-    arrays, metadata_bytes = _serialise(model, name)
+    arrays, metadata_bytes = _serialise(_snapshot(model), name)
     try:
         _rebuild(_parse_metadata(metadata_bytes), _InMemory(arrays))
     except _Refused as refused:
@@ -109,6 +110,21 @@ def save(model, path):
         path.write(buffer.getvalue())
         return
     _atomic_write(os.fspath(path), metadata_bytes, arrays)
+
+
+def _snapshot(model):
+    """A shallow copy of `model` taken while no fit swaps its state in, so
+    the file holds one fit's state whole (fitted arrays are never changed in
+    place, so sharing them is safe)."""
+    from fastnn import _base
+    copy = object.__new__(type(model))
+    lock = getattr(_base, "_STATE_LOCK", None)
+    if lock is None:
+        vars(copy).update(vars(model))
+    else:
+        with lock:
+            vars(copy).update(vars(model))
+    return copy
 
 
 def _serialise(model, name):
@@ -207,12 +223,16 @@ def _atomic_write(target, metadata_bytes, arrays):
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
+    except FileNotFoundError:  # as open(target, "wb") would say
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), target) from None
     try:
         with os.fdopen(descriptor, "wb") as file:
             _write_archive(file, metadata_bytes, arrays)
             file.flush()
-            os.fchmod(file.fileno(), mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(file.fileno(), mode)  # mkstemp's 0600 would be private
             os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
@@ -672,11 +692,14 @@ def _rebuild(metadata, source):
     # The data, and what it must hold.
     arrays = {key: source.data(key) for key in sorted(present)}
     for key in [f"{part}_{l}" for l in range(n_layers) for part in ("coefs", "intercepts")] + [
-            key for key in ("_moment_0", "_moment_1") if key in arrays]:
+            key for key in ("_moment_0",) if key in arrays]:
         if not np.all(np.isfinite(arrays[key])):
             raise _Refused(f"{key} holds NaN or infinite values")
-    if "_moment_1" in arrays and np.any(arrays["_moment_1"] < 0):
-        raise _Refused("_moment_1 (running mean of squared gradients) holds negative values")
+    # The running mean of squared gradients is >= 0; it may be +inf: training
+    # leaves that where a gradient's square overflowed (its steps are then 0).
+    if "_moment_1" in arrays and not np.all(arrays["_moment_1"] >= 0):
+        raise _Refused("_moment_1 (running mean of squared gradients) holds negative values "
+                       "or NaN")
     for key in [k for k in arrays if k.startswith("init_")]:
         if not np.all(np.isfinite(arrays[key])):
             raise _Refused(f"{key} holds NaN or infinite values")

@@ -50,6 +50,16 @@ _PRIVATE_STATE = ("_n_steps", "_moments", "_order", "_random_streams", "_split_s
                   "_recorded_dropout_masks")
 
 
+def state_copy(estimator):
+    """A shallow copy of `estimator` holding one fit's state whole, taken
+    while no fit swaps its state in (fitted arrays are never written in
+    place, so sharing them is safe)."""
+    copy = object.__new__(type(estimator))
+    with _STATE_LOCK:
+        vars(copy).update(vars(estimator))
+    return copy
+
+
 @contextmanager
 def fitting(estimator):
     """Around fit and partial_fit: yields a working copy of `estimator` to
@@ -64,9 +74,7 @@ def fitting(estimator):
                 "or from a callback); fit a clone (sklearn.base.clone) instead, or wait")
         _FITTING.add(id(estimator))
     try:
-        work = object.__new__(type(estimator))
-        # Fitted arrays are never written in place: sharing them is safe.
-        vars(work).update(vars(estimator))
+        work = state_copy(estimator)
         yield work
         with _STATE_LOCK:
             state = vars(estimator)

@@ -33,6 +33,9 @@ import zipfile
 
 import numpy as np
 
+# save copies the model while no fit swaps its state in: one fit's state, whole
+from fastnn._base import state_copy
+
 FORMAT = "fastnn-model"
 VERSION = 1
 _METADATA = "__fastnn__"
@@ -99,7 +102,7 @@ def save(model, path):
     whatever `save` writes, `load` reads.
     """
     name = _describe(path)
-    arrays, metadata_bytes = _serialise(_snapshot(model), name)
+    arrays, metadata_bytes = _serialise(state_copy(model), name)
     try:
         _rebuild(_parse_metadata(metadata_bytes), _InMemory(arrays))
     except _Refused as refused:
@@ -110,21 +113,6 @@ def save(model, path):
         path.write(buffer.getvalue())
         return
     _atomic_write(os.fspath(path), metadata_bytes, arrays)
-
-
-def _snapshot(model):
-    """A shallow copy of `model` taken while no fit swaps its state in, so
-    the file holds one fit's state whole (fitted arrays are never changed in
-    place, so sharing them is safe)."""
-    from fastnn import _base
-    copy = object.__new__(type(model))
-    lock = getattr(_base, "_STATE_LOCK", None)
-    if lock is None:
-        vars(copy).update(vars(model))
-    else:
-        with lock:
-            vars(copy).update(vars(model))
-    return copy
 
 
 def _serialise(model, name):

@@ -24,6 +24,7 @@ entering and leaving threadpoolctl's context on its own would, with fits
 overlapping, let one fit's exit hand BLAS its threads back while another fit
 still runs, and leave BLAS at one thread for good after the last one.)
 """
+import contextlib
 import os
 import sys
 import threading
@@ -56,7 +57,6 @@ def _caller_stacklevel():
     """warnings.warn's stacklevel, for a warning raised in the caller of this
     function, that names the first frame outside fastnn, contextlib and
     scikit-learn (its fit wrappers): the user's line that started the fit."""
-    import contextlib
     fastnn_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frame, level = sys._getframe(1), 1
     while frame is not None:

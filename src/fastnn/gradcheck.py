@@ -1,11 +1,15 @@
 """Gradient checking (SPEC 7) of a fitted fastnn model."""
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_random_state
 
+from fastnn._constraints import Integers
 from fastnn._core import train as core
+
+# an int >= 1, never a bool (the estimators' own integer constraint)
+POSITIVE_INT = Integers(1, None, closed="left")
 
 
 def gradcheck(model, X, y, epsilon=1e-7, max_checks=None, random_state=None):
@@ -24,9 +28,7 @@ def gradcheck(model, X, y, epsilon=1e-7, max_checks=None, random_state=None):
     if (not isinstance(epsilon, Real) or isinstance(epsilon, (bool, np.bool_))
             or not math.isfinite(epsilon) or not epsilon > 0):
         raise ValueError(f"epsilon must be a finite real number > 0; got {epsilon!r}")
-    if max_checks is not None and (not isinstance(max_checks, Integral)
-                                   or isinstance(max_checks, (bool, np.bool_))
-                                   or max_checks < 1):
+    if max_checks is not None and not POSITIVE_INT.is_satisfied_by(max_checks):
         raise ValueError(f"max_checks must be None or an int >= 1 (not a bool); "
                          f"got {max_checks!r}")
     stack, params, _ = model._fitted_stack_and_params()

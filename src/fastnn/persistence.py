@@ -35,6 +35,7 @@ import numpy as np
 
 # save copies the model while no fit swaps its state in: one fit's state, whole
 from fastnn._base import state_copy
+from fastnn._constraints import MAX_LAYER_WIDTH
 
 FORMAT = "fastnn-model"
 VERSION = 1
@@ -47,7 +48,6 @@ _MAX_JSON_DEPTH = 32
 _MAX_HEADER_BYTES = 10000       # one .npy header (NumPy's own limit)
 _MAX_INFLATED_BYTES = 64 << 20  # all compressed members together, once expanded
 _MAX_LAYERS = 10000
-_MAX_WIDTH = 2**31 - 1          # BLAS takes int dimensions
 _MAX_COUNT = 2**62              # epochs and steps (64-bit ints in the core)
 
 _TOP_KEYS = {"format", "version", "estimator", "params", "attributes", "n_layers", "arrays"}
@@ -812,7 +812,7 @@ def _checked_attributes(cls, attributes):
     if set(attributes) - allowed:
         raise _Refused(f"unexpected attributes {_names(map(_short, set(attributes) - allowed))}")
     _int(attributes["n_iter_"], "n_iter_", 0, _MAX_COUNT)
-    _int(attributes["n_features_in_"], "n_features_in_", 1, _MAX_WIDTH)
+    _int(attributes["n_features_in_"], "n_features_in_", 1, MAX_LAYER_WIDTH)
     if "_n_steps" in attributes:
         _int(attributes["_n_steps"], "_n_steps", 0, _MAX_COUNT)
     if "_split_seed" in attributes:
@@ -820,7 +820,7 @@ def _checked_attributes(cls, attributes):
     if attributes.get("best_iteration_") is not None:
         _int(attributes["best_iteration_"], "best_iteration_", 0, attributes["n_iter_"])
     if "n_outputs_" in attributes:
-        _int(attributes["n_outputs_"], "n_outputs_", 1, _MAX_WIDTH)
+        _int(attributes["n_outputs_"], "n_outputs_", 1, MAX_LAYER_WIDTH)
     for key in ("_y_is_1d", "classes_object_strings"):
         if key in attributes and not isinstance(attributes[key], bool):
             raise _Refused(f"{key} must be true or false; got {_short(attributes[key])}")

@@ -67,6 +67,7 @@ def core_extension(name, with_csrc=False):
 
 extensions = [
     core_extension("build"),
+    core_extension("vocabulary"),
     core_extension("blas", with_csrc=True),
     core_extension("stack"),
     core_extension("dense", with_csrc=True),

@@ -10,8 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Activation codes; the Python layer maps names to these (keep in sync with
- * fastnn/_core/kernels.pxd). */
+/* The vocabulary of fastnn: every activation, loss and optimiser has one
+ * code here and one name in the tables below. These are the source:
+ * fastnn/_core/vocabulary.pyx reads the tables, and the estimators' parameter
+ * checks, the CLI, the docs and the network description take their names
+ * from there (fastnn.reference, independent of the core, spells the same
+ * names; a test holds the two together). Adding an activation: its code and
+ * table row here, its case in fastnn_kernels_impl.h, its NumPy form in
+ * fastnn/reference.py. */
 enum fnn_activation {
     FNN_SIGMOID = 0,
     FNN_TANH = 1,
@@ -19,13 +25,61 @@ enum fnn_activation {
     FNN_LEAKY_RELU = 3,
     FNN_ARCTAN = 4,
     FNN_IDENTITY = 5,
-    FNN_SOFTMAX = 6
+    FNN_SOFTMAX = 6,
+    FNN_N_ACTIVATIONS = 7
 };
 
 enum fnn_loss {
     FNN_LOG_LOSS = 0,      /* sigmoid output, y in {0,1}  */
     FNN_CROSS_ENTROPY = 1, /* softmax output, y one-hot   */
-    FNN_SQUARED = 2        /* any output activation       */
+    FNN_SQUARED = 2,       /* any output activation       */
+    FNN_N_LOSSES = 3
+};
+
+enum fnn_optimizer {
+    FNN_GD = 0,            /* folded into the weight-gradient GEMM: no fnn_step */
+    FNN_MOMENTUM = 1,
+    FNN_RMSPROP = 2,
+    FNN_ADAM = 3,
+    FNN_N_OPTIMIZERS = 4
+};
+
+/* Where an activation may sit: hidden layers need an element-wise
+ * derivative (fnn_activation_backward), softmax is row-wise and only an
+ * output; relu-like units are not offered as outputs. */
+typedef struct {
+    const char *name;
+    int hidden;
+    int output;
+} fnn_activation_name;
+
+static const fnn_activation_name fnn_activation_names[FNN_N_ACTIVATIONS] = {
+    [FNN_SIGMOID]    = {"sigmoid", 1, 1},
+    [FNN_TANH]       = {"tanh", 1, 1},
+    [FNN_RELU]       = {"relu", 1, 0},
+    [FNN_LEAKY_RELU] = {"leaky_relu", 1, 0},
+    [FNN_ARCTAN]     = {"arctan", 1, 1},
+    [FNN_IDENTITY]   = {"identity", 1, 1},
+    [FNN_SOFTMAX]    = {"softmax", 0, 1},
+};
+
+/* A loss and the output activation it requires (-1: any output). */
+typedef struct {
+    const char *name;
+    int output_activation;
+} fnn_loss_name;
+
+static const fnn_loss_name fnn_loss_names[FNN_N_LOSSES] = {
+    [FNN_LOG_LOSS]      = {"log_loss", FNN_SIGMOID},
+    [FNN_CROSS_ENTROPY] = {"cross_entropy", FNN_SOFTMAX},
+    [FNN_SQUARED]       = {"squared", -1},
+};
+
+static const char *const fnn_optimizer_names[FNN_N_OPTIMIZERS] = {
+    [FNN_GD] = "gd",
+    [FNN_MOMENTUM] = "momentum",
+    [FNN_RMSPROP] = "rmsprop",
+    [FNN_ADAM] = "adam",
 };
 
 /* Inverted dropout of one layer in one step (SPEC 6): each unit is kept
@@ -45,24 +99,19 @@ typedef struct {
 /* The key of one (step, layer) under the fit's seed. */
 uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer);
 
-enum fnn_optimizer {
-    FNN_GD = 0,
-    FNN_MOMENTUM = 1,
-    FNN_RMSPROP = 2,
-    FNN_ADAM = 3
-};
-
-/* One optimiser step's constants (SPEC 10). l2_scale adds the L2 term,
+/* One optimiser step's constants (SPEC 10), named as the estimators'
+ * parameters. kind is FNN_MOMENTUM, FNN_RMSPROP or FNN_ADAM (plain gradient
+ * descent never runs through this struct). l2_scale adds the L2 term,
  * g = grad + l2_scale * param, inside the same pass. */
 typedef struct {
     int kind;
-    double learning_rate;
+    double learning_rate;     /* of this step's epoch, after the schedule */
     double l2_scale;
-    double beta;              /* momentum */
-    double beta1, beta2;      /* adam (beta2 also rmsprop) */
+    double momentum;          /* momentum: v = momentum v + (1 - momentum) g */
+    double beta_1, beta_2;    /* adam (beta_2 also rmsprop) */
     double epsilon;
-    double bias_correction1;  /* adam: 1 - beta1^t */
-    double bias_correction2;  /* adam: 1 - beta2^t */
+    double bias_correction_1; /* adam: 1 - beta_1^t */
+    double bias_correction_2; /* adam: 1 - beta_2^t */
 } fnn_step;
 
 #define FNN_DECLARE_KERNELS(REAL, SFX)                                              \

@@ -524,33 +524,33 @@ void FNN(fnn_gather_rows)(const REAL *src, const ptrdiff_t *index, ptrdiff_t row
 }
 
 /* The update rules of SPEC 10, each a single pass over its arrays; the loop
- * per optimiser is specialised like the activations' (constant `kind`). */
+ * per optimiser is specialised like the activations' (constant `kind`).
+ * Plain gradient descent is not here: its step rides on the weight GEMM. */
 static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
     REAL *param, const REAL *grad, REAL *first, REAL *second, ptrdiff_t count,
     const fnn_step *step, const int kind)
 {
     const REAL lr = (REAL)step->learning_rate;
     const REAL l2_scale = (REAL)step->l2_scale;
-    const REAL beta = (REAL)step->beta, beta1 = (REAL)step->beta1, beta2 = (REAL)step->beta2;
+    const REAL momentum = (REAL)step->momentum;
+    const REAL beta_1 = (REAL)step->beta_1, beta_2 = (REAL)step->beta_2;
     const REAL epsilon = (REAL)step->epsilon;
-    const REAL correction1 = (REAL)step->bias_correction1;
-    const REAL correction2 = (REAL)step->bias_correction2;
+    const REAL correction_1 = (REAL)step->bias_correction_1;
+    const REAL correction_2 = (REAL)step->bias_correction_2;
     for (ptrdiff_t k = 0; k < count; k++) {
         const REAL g = grad[k] + l2_scale * param[k];
         if (kind == FNN_MOMENTUM) {
-            first[k] = beta * first[k] + ((REAL)1 - beta) * g;
+            first[k] = momentum * first[k] + ((REAL)1 - momentum) * g;
             param[k] -= lr * first[k];
         } else if (kind == FNN_RMSPROP) {
-            second[k] = beta2 * second[k] + ((REAL)1 - beta2) * g * g;
+            second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * g * g;
             param[k] -= lr * g / (sqrt(second[k]) + epsilon);
-        } else if (kind == FNN_ADAM) {
-            first[k] = beta1 * first[k] + ((REAL)1 - beta1) * g;
-            second[k] = beta2 * second[k] + ((REAL)1 - beta2) * g * g;
-            const REAL m_hat = first[k] / correction1;
-            const REAL v_hat = second[k] / correction2;
+        } else { /* FNN_ADAM */
+            first[k] = beta_1 * first[k] + ((REAL)1 - beta_1) * g;
+            second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * g * g;
+            const REAL m_hat = first[k] / correction_1;
+            const REAL v_hat = second[k] / correction_2;
             param[k] -= lr * m_hat / (sqrt(v_hat) + epsilon);
-        } else {
-            param[k] -= lr * g;
         }
     }
 }
@@ -563,7 +563,7 @@ void FNN(fnn_optimizer_step)(REAL *param, const REAL *grad, REAL *first, REAL *s
     case FNN_MOMENTUM: FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_MOMENTUM); break;
     case FNN_RMSPROP:  FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_RMSPROP); break;
     case FNN_ADAM:     FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_ADAM); break;
-    default:           FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_GD);
+    default:           break; /* no other kind reaches here (the Python side checks) */
     }
 }
 

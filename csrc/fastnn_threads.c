@@ -70,7 +70,6 @@ static void *fnn_thread_main(void *arg)
     return NULL;
 }
 
-#define FNN_MAX_THREADS 64
 
 int fnn_run_team(int n_threads, void (*work)(void *context, int thread), void *context)
 {

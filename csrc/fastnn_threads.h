@@ -6,6 +6,11 @@
 
 #include <stdatomic.h>
 
+/* Most threads one fit's team may have (fnn_run_team's arrays, the training
+ * loop's per-thread cost slots). fastnn._core.vocabulary.MAX_THREADS reads
+ * it: the n_threads check and the automatic thread count cap at it too. */
+#define FNN_MAX_THREADS 64
+
 typedef struct {
     atomic_int arrived;
     atomic_int generation;

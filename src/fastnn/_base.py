@@ -20,6 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from fastnn._constraints import COUNT_FROM_0, COUNT_FROM_1, N_THREADS, SEED
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
+from fastnn._core.vocabulary import OPTIMIZERS
 from fastnn._init import INIT_SCHEMES, initial_parameters
 from fastnn._monitor import DevMonitor
 from fastnn._progress import TrainingProgress, progress_bar
@@ -115,7 +116,7 @@ class DenseEstimator(BaseEstimator):
         "init": [StrOptions(set(INIT_SCHEMES)), tuple, list],
         "cost_every": [COUNT_FROM_1, None],
         "dtype": [StrOptions(set(_FLOAT_DTYPES)), type, np.dtype, None],
-        "optimizer": [StrOptions({"gd", "momentum", "rmsprop", "adam"})],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],

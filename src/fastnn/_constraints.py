@@ -13,8 +13,8 @@ The bounds:
 - MAX_COUNT = 2**53 for max_iter, batch_size, cost_every, n_iter_no_change:
   the largest integer a float64 holds exactly (epochs and steps are doubles
   in the learning-rate schedule); the core takes these as 64-bit ints.
-- MAX_THREADS = 64 for n_threads: the team size the core supports
-  (MAX_THREADS in fastnn/_core/train.pyx, FNN_MAX_THREADS in csrc/fastnn_threads.c).
+- MAX_THREADS (64) for n_threads: the team size the core supports
+  (FNN_MAX_THREADS in csrc/fastnn_threads.h, read through fastnn._core.vocabulary).
 - MAX_LAYER_WIDTH = 2**31 - 1: BLAS takes matrix dimensions as C ints.
 - MIN_KEEP_PROB = 2**-32: the dropout kernel keeps a unit when a 32-bit hash
   u satisfies u < (uint32_t)(keep_prob * 2**32); below 2**-32 that threshold
@@ -26,8 +26,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options
 
+from fastnn._core import vocabulary
+
 MAX_COUNT = 2**53
-MAX_THREADS = 64
+MAX_THREADS = vocabulary.MAX_THREADS
 MAX_LAYER_WIDTH = 2**31 - 1
 MIN_KEEP_PROB = 2.0**-32
 

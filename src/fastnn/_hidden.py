@@ -7,8 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastnn._base import DenseEstimator
 from fastnn._constraints import KEEP_PROB, KEEP_PROBS, MAX_LAYER_WIDTH, MIN_KEEP_PROB
-
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity")
+from fastnn._core.vocabulary import HIDDEN_ACTIVATIONS
 
 
 class HiddenLayersEstimator(DenseEstimator):

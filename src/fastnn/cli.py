@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fastnn._core.vocabulary import HIDDEN_ACTIVATIONS, OPTIMIZERS
+
 BUNDLED = ("digits", "breast_cancer", "iris", "wine", "petal", "xnor")
 MODELS = ("logistic", "shallow", "deep", "regressor")
 HEADER_HELP = (
@@ -499,8 +501,8 @@ def parser():
                      help="hidden widths, comma-separated (default 64; shallow takes one, "
                           "logistic none)")
     fit.add_argument("--activation", default="relu",
-                     choices=("relu", "leaky_relu", "tanh", "sigmoid", "arctan", "identity"))
-    fit.add_argument("--optimizer", default="adam", choices=("gd", "momentum", "rmsprop", "adam"))
+                     choices=HIDDEN_ACTIVATIONS)
+    fit.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
     fit.add_argument("--learning-rate", type=float, default=0.005, help="positive (default 0.005)")
     fit.add_argument("--epochs", type=int, default=200, help="maximum epochs, at least 1 "
                                                               "(default 200)")

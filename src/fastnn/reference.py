@@ -17,7 +17,7 @@ except ``shuffle_in_place``, which mirrors the compiled in-place shuffle.
 import numpy as np
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity")
-OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "identity", "arctan", "tanh")
+OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "arctan", "identity", "softmax")
 LOSSES = ("log_loss", "cross_entropy", "squared")
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 

@@ -5,9 +5,8 @@ from sklearn.utils._param_validation import StrOptions
 from fastnn._base import store_parameters
 from fastnn._constraints import LAYER_WIDTH, LAYER_WIDTHS
 from fastnn._hidden import HiddenLayersEstimator, check_layer_sizes
+from fastnn._core.vocabulary import OUTPUT_ACTIVATIONS
 from fastnn.network import _SHARED_DOC
-
-OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh", "arctan", "softmax")
 
 
 class DeepRegressor(RegressorMixin, HiddenLayersEstimator):

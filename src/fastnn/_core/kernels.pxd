@@ -12,24 +12,7 @@ cdef extern from "fastnn_kernels.h" nogil:
 
     uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer)
 
-    enum:
-        FNN_GD
-        FNN_MOMENTUM
-        FNN_RMSPROP
-        FNN_ADAM
-    ctypedef struct fnn_step:
-        int kind
-        double learning_rate
-        double l2_scale
-        double beta
-        double beta1
-        double beta2
-        double epsilon
-        double bias_correction1
-        double bias_correction2
-    void fnn_optimizer_step_f32(float* param, const float* grad, float* first, float* second, Py_ssize_t count, const fnn_step* step)
-    void fnn_optimizer_step_f64(double* param, const double* grad, double* first, double* second, Py_ssize_t count, const fnn_step* step)
-
+    # The vocabulary (codes and names; fastnn/_core/vocabulary.pyx exposes it)
     enum:
         FNN_SIGMOID
         FNN_TANH
@@ -38,10 +21,42 @@ cdef extern from "fastnn_kernels.h" nogil:
         FNN_ARCTAN
         FNN_IDENTITY
         FNN_SOFTMAX
+        FNN_N_ACTIVATIONS
     enum:
         FNN_LOG_LOSS
         FNN_CROSS_ENTROPY
         FNN_SQUARED
+        FNN_N_LOSSES
+    enum:
+        FNN_GD
+        FNN_MOMENTUM
+        FNN_RMSPROP
+        FNN_ADAM
+        FNN_N_OPTIMIZERS
+    ctypedef struct fnn_activation_name:
+        const char* name
+        int hidden
+        int output
+    ctypedef struct fnn_loss_name:
+        const char* name
+        int output_activation
+    const fnn_activation_name fnn_activation_names[]
+    const fnn_loss_name fnn_loss_names[]
+    const char* const fnn_optimizer_names[]
+
+    ctypedef struct fnn_step:
+        int kind
+        double learning_rate
+        double l2_scale
+        double momentum
+        double beta_1
+        double beta_2
+        double epsilon
+        double bias_correction_1
+        double bias_correction_2
+    void fnn_optimizer_step_f32(float* param, const float* grad, float* first, float* second, Py_ssize_t count, const fnn_step* step)
+    void fnn_optimizer_step_f64(double* param, const double* grad, double* first, double* second, Py_ssize_t count, const fnn_step* step)
+
 
     void fnn_bias_activation_f32(float* Z, float* A, const float* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const fnn_dropout* dropout)
     void fnn_bias_activation_f64(double* Z, double* A, const double* b, Py_ssize_t rows, Py_ssize_t cols, int activation, double leaky_slope, const fnn_dropout* dropout)
@@ -201,6 +216,8 @@ cdef inline void gather_rows(const floating* src, const Py_ssize_t* index, Py_ss
 
 
 cdef extern from "fastnn_threads.h" nogil:
+    enum:
+        FNN_MAX_THREADS
     ctypedef struct fnn_barrier:
         pass
     void fnn_barrier_init(fnn_barrier* barrier, int n_threads)

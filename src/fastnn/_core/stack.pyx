@@ -2,11 +2,7 @@
 """`DenseStack`: a network's shape in the form the compiled passes read."""
 import numpy as np
 
-ACTIVATION_CODES = {
-    "sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3,
-    "arctan": 4, "identity": 5, "softmax": 6,
-}
-LOSS_CODES = {"log_loss": 0, "cross_entropy": 1, "squared": 2}
+from fastnn._core.vocabulary import ACTIVATION_CODES, LOSS_CODES
 
 
 cdef class DenseStack:

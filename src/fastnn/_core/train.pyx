@@ -24,8 +24,9 @@ from fastnn._core.stack cimport DenseStack
 from fastnn._core.dense cimport forward, loss_sum, l2_term, backward_deltas, update_layers
 from fastnn._core.kernels cimport (
     all_finite, fnn_step, FNN_GD, FNN_MOMENTUM, FNN_RMSPROP, FNN_ADAM, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
-    fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team,
+    fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team, FNN_MAX_THREADS,
 )
+from fastnn._core.vocabulary import OPTIMIZER_CODES
 
 
 cdef enum:
@@ -193,11 +194,6 @@ cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
     return <bitgen_t*> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
 
 
-cdef enum:
-    MAX_THREADS = 64
-
-OPTIMIZER_CODES = {"gd": FNN_GD, "momentum": FNN_MOMENTUM, "rmsprop": FNN_RMSPROP, "adam": FNN_ADAM}
-
 # Longest run of epochs without a look at Python (Ctrl-C) when no cost is due.
 cdef double SECONDS_BETWEEN_VISITS = 0.02
 
@@ -235,7 +231,7 @@ cdef struct Shared:
     Py_ssize_t steps          # of those, the steps behind the weights kept (as n_iter)
     Py_ssize_t finite_steps   # of those, the steps behind the snapshot
     Py_ssize_t epoch_first_step  # steps taken before the current epoch
-    double cost_parts[MAX_THREADS]
+    double cost_parts[FNN_MAX_THREADS]
     fnn_barrier barrier
 
 
@@ -393,8 +389,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 record_masks(net, ws, local_step)
             if optimizer != NULL:
                 # adam's bias corrections for step t = step + 1
-                step_constants.bias_correction1 = 1.0 - pow(step_constants.beta1, step + 1)
-                step_constants.bias_correction2 = 1.0 - pow(step_constants.beta2, step + 1)
+                step_constants.bias_correction_1 = 1.0 - pow(step_constants.beta_1, step + 1)
+                step_constants.bias_correction_2 = 1.0 - pow(step_constants.beta_2, step + 1)
             update_layers(net, params, <floating*> ws.grads,
                           X_batch if ws.input_mask != NULL else X_rows, rows, weight_sum,
                           <floating*> ws.A, <floating*> ws.deltas, learning_rate,
@@ -550,8 +546,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     if n < 1 or learning_rate <= 0 or max_iter < 0 or batch_size < 1 or cost_every < 0:
         raise ValueError("train needs n >= 1, learning_rate > 0, max_iter >= 0, "
                          "batch_size >= 1 and cost_every >= 0")
-    if not 1 <= n_threads <= MAX_THREADS:
-        raise ValueError(f"n_threads must be between 1 and {MAX_THREADS}")
+    if not 1 <= n_threads <= FNN_MAX_THREADS:
+        raise ValueError(f"n_threads must be between 1 and {FNN_MAX_THREADS}")
     if (shuffle and shuffle_bit_generator is None) or (stack.has_dropout and dropout_bit_generator is None):
         raise ValueError("shuffling and dropout need their bit generators")
 
@@ -575,12 +571,12 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     schedule.optimizer.kind = OPTIMIZER_CODES[optimizer]
     schedule.optimizer.learning_rate = learning_rate
     schedule.optimizer.l2_scale = 0.0
-    schedule.optimizer.beta = beta
-    schedule.optimizer.beta1 = beta1
-    schedule.optimizer.beta2 = beta2
+    schedule.optimizer.momentum = beta
+    schedule.optimizer.beta_1 = beta1
+    schedule.optimizer.beta_2 = beta2
     schedule.optimizer.epsilon = epsilon
-    schedule.optimizer.bias_correction1 = 1.0
-    schedule.optimizer.bias_correction2 = 1.0
+    schedule.optimizer.bias_correction_1 = 1.0
+    schedule.optimizer.bias_correction_2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
                                    dropout_bit_generator, record_steps, schedule.optimizer.kind,

@@ -68,7 +68,7 @@ def core_extension(name, with_csrc=False):
 extensions = [
     core_extension("build"),
     core_extension("vocabulary"),
-    core_extension("blas", with_csrc=True),
+    core_extension("blas"),
     core_extension("stack"),
     core_extension("dense", with_csrc=True),
     core_extension("train", with_csrc=True),

@@ -83,16 +83,16 @@ def test_failed_partial_fit_leaves_the_model_and_its_streams_unchanged():
     X, y = data()
     model = DeepNetwork((6,), batch_size=16, shuffle=True, random_state=0)
     model.partial_fit(X, y)
-    state = (model.coefs_[0].copy(), model.n_iter_, model._n_steps,
-             model._random_streams[0].state, model._order.copy())
+    state = (model.coefs_[0].copy(), model.n_iter_, model._training_state.steps,
+             model._training_state.shuffle_stream.state, model._training_state.order.copy())
     with pytest.raises(ValueError, match="features"):
         model.partial_fit(X[:, :4], y)
     with pytest.raises(ValueError, match="labels not seen"):
         model.partial_fit(X, y + 7)
     np.testing.assert_array_equal(model.coefs_[0], state[0])
-    assert (model.n_iter_, model._n_steps) == state[1:3]
-    assert model._random_streams[0].state == state[3]
-    np.testing.assert_array_equal(model._order, state[4])
+    assert (model.n_iter_, model._training_state.steps) == state[1:3]
+    assert model._training_state.shuffle_stream.state == state[3]
+    np.testing.assert_array_equal(model._training_state.order, state[4])
     # and the next call goes on exactly as if the failures had not happened
     again = DeepNetwork((6,), batch_size=16, shuffle=True, random_state=0)
     again.partial_fit(X, y)

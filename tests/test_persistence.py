@@ -502,7 +502,7 @@ def test_early_stopping_warm_start_goes_on_exactly_after_loading(tmp_path, dev):
     # and what the file held of the first fit's early stopping
     assert len(again.dev_costs_) == 4
     assert again.best_iteration_ is not None and again.best_iteration_ < 4
-    assert again._split_seed == model._split_seed
+    assert again._training_state.split_seed == model._training_state.split_seed
 
 
 def test_save_refuses_a_state_load_would_refuse(tmp_path):

@@ -80,7 +80,7 @@ def test_a_batch_of_zero_weights_is_no_batch(n_threads):
     absent = DeepNetwork((5,), **settings).fit(X[kept], y[kept])
     for a, b in zip(weighted.coefs_ + weighted.intercepts_, absent.coefs_ + absent.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
-    assert weighted._n_steps == absent._n_steps == 15
+    assert weighted._training_state.steps == absent._training_state.steps == 15
     np.testing.assert_allclose(weighted.costs_, absent.costs_, rtol=1e-12)
 
 
@@ -94,4 +94,4 @@ def test_shuffled_batches_of_zero_weights_take_no_step():
         warnings.simplefilter("error", ConvergenceWarning)
         model.fit(X, y, sample_weight=weights)
     assert np.all(np.isfinite(model.costs_))
-    assert 3 <= model._n_steps <= 9   # at most 3 batches per epoch hold a weighted row
+    assert 3 <= model._training_state.steps <= 9   # at most 3 batches per epoch hold a weighted row

@@ -12,6 +12,7 @@ import pytest
 
 from fastnn import DeepNetwork, LogisticRegression
 from fastnn._core import train as core
+from fastnn._training import Optimizer, TrainingPlan, TrainingState
 from fastnn._core.stack import DenseStack
 
 RNG = np.random.default_rng(0)
@@ -75,6 +76,8 @@ def test_the_core_refuses_a_row_order_that_is_not_a_permutation(order):
     params = np.zeros(stack.n_params)
     Y = y[:50, None].astype(np.float64)
     with pytest.raises(ValueError, match="not a permutation"):
-        core.train(stack, params, X[:50], Y, 0.1, 2, 10, True, 1,
-                   np.random.PCG64(0), None, order=order)
+        core.train(stack, params, X[:50], Y,
+                   TrainingPlan(epochs=2, batch_size=10, shuffle=True, cost_every=1),
+                   Optimizer(learning_rate=0.1),
+                   TrainingState(np.random.PCG64(0), np.random.PCG64(1), order=order))
     np.testing.assert_array_equal(params, 0)

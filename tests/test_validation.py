@@ -1,6 +1,7 @@
 """Bad input: a clear ValueError/TypeError naming the problem, and a failed
 fit leaves an already-fitted model exactly as it was."""
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -83,6 +84,11 @@ def assert_same_value(actual, saved, name):
         assert actual.dtype == saved.dtype, name
     elif isinstance(saved, np.random.BitGenerator):
         assert actual.state == saved.state, name  # same stream, same position
+    elif dataclasses.is_dataclass(saved):   # the TrainingState, field by field
+        assert type(actual) is type(saved), name
+        for field in dataclasses.fields(saved):
+            assert_same_value(getattr(actual, field.name), getattr(saved, field.name),
+                              f"{name}.{field.name}")
     else:
         assert actual == saved, name
 

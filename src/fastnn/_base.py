@@ -2,10 +2,7 @@
 compiled core. A model family only says which layers, activations and loss it
 uses and how its targets become the 2-D matrix Y; `_fit` is the one training
 path for all of them."""
-import copy
-import threading
 import warnings
-from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -21,11 +18,14 @@ from fastnn._constraints import COUNT_FROM_0, COUNT_FROM_1, N_THREADS, SEED
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
 from fastnn._core.vocabulary import OPTIMIZERS
+from fastnn._fit_state import fitted_state, fitting
 from fastnn._init import INIT_SCHEMES, initial_parameters
 from fastnn._monitor import DevMonitor
 from fastnn._progress import TrainingProgress, progress_bar
 from fastnn._random import training_generators
 from fastnn._threads import fit_threads
+from fastnn._training import Optimizer, TrainingPlan, TrainingState
+from fastnn import persistence
 
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -39,73 +39,8 @@ def store_parameters(estimator, init_arguments):
             setattr(estimator, name, value)
 
 
-# A fit builds the new fitted state on a working copy of the estimator and
-# swaps it in at once, under this lock; reads that must see one whole state
-# (predict: weights, classes and width together) take it too. Held for
-# microseconds, never while training or predicting.
-_STATE_LOCK = threading.Lock()
-_FITTING = set()   # id() of the estimators being fitted now, in any thread
-
-# Training state beside the public fitted attributes (those ending in "_").
-_PRIVATE_STATE = ("_n_steps", "_moments", "_order", "_random_streams", "_split_seed",
-                  "_recorded_dropout_masks")
-
-
-def state_copy(estimator):
-    """A shallow copy of `estimator` holding one fit's state whole, taken
-    while no fit swaps its state in (fitted arrays are never written in
-    place, so sharing them is safe)."""
-    copy = object.__new__(type(estimator))
-    with _STATE_LOCK:
-        vars(copy).update(vars(estimator))
-    return copy
-
-
-@contextmanager
-def fitting(estimator):
-    """Around fit and partial_fit: yields a working copy of `estimator` to
-    train; on success its state replaces the estimator's in one step, on any
-    failure (bad input, Ctrl-C, anything) the estimator is left as it was.
-    A second fit of the same object while one runs (another thread, or a
-    callback) raises: the two would train one model from two states."""
-    with _STATE_LOCK:
-        if id(estimator) in _FITTING:
-            raise RuntimeError(
-                f"this {type(estimator).__name__} is already being fitted (in another thread "
-                "or from a callback); fit a clone (sklearn.base.clone) instead, or wait")
-        _FITTING.add(id(estimator))
-    try:
-        work = state_copy(estimator)
-        yield work
-        with _STATE_LOCK:
-            state = vars(estimator)
-            stale = [name for name in state if name not in vars(work)]
-            state.update(vars(work))
-            for name in stale:
-                del state[name]
-    finally:
-        with _STATE_LOCK:
-            _FITTING.discard(id(estimator))
-
-
-class FittedState:
-    """One consistent view of a fitted model for prediction: the network, its
-    flat parameters and the class labels, read together."""
-
-    def __init__(self, estimator):
-        check_is_fitted(estimator, "coefs_")
-        self.coefs, self.intercepts = estimator.coefs_, estimator.intercepts_
-        self.classes = getattr(estimator, "classes_", None)
-        self.dtype = self.coefs[0].dtype
-        self.n_features = self.coefs[0].shape[0]
-
-
 class DenseEstimator(BaseEstimator):
     """Base of every fastnn estimator: a dense stack trained by fastnn._core."""
-
-    # Tests set this on an instance to get the dropout masks of the first
-    # steps back (as `_recorded_dropout_masks`) and replay them in the reference.
-    _record_dropout_steps = 0
 
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -132,6 +67,11 @@ class DenseEstimator(BaseEstimator):
         "random_state": [SEED, np.random.RandomState, None],
         "verbose": ["verbose"],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):  # a concrete estimator: files may store it
+            persistence.register(cls)
 
     # -- what a model family defines -------------------------------------
     def _hidden_layer_sizes(self):
@@ -213,26 +153,22 @@ class DenseEstimator(BaseEstimator):
     def _fit(self, X, y, epochs, resume, classes=None, dev=None, early_stopping=True,
              sample_weight=None):
         """The one training path: `epochs` passes over (X, y), from a fresh
-        start or (resume) from the fitted weights, optimiser state, epoch and
-        step counts, so that calls in sequence train like one long fit."""
+        start or (resume) from the fitted weights and the TrainingState, so
+        that calls in sequence train like one long fit."""
         if resume:
             self._check_resume_classes(classes)
             stack, params, dtype = self._fitted_stack_and_params(dropout=True)
             X, Y = self._validated_data_and_targets(X, y, dtype)
             self._check_same_architecture(X.shape[1], Y.shape[1], stack)
-            target_attributes = {}
-            first_epoch, first_step = self.n_iter_, getattr(self, "_n_steps", 0)
-            moments, order = getattr(self, "_moments", None), getattr(self, "_order", None)
-            # copies: a failed call must leave the stored streams where they were
-            if hasattr(self, "_random_streams"):
-                shuffle_bits, dropout_bits = copy.deepcopy(self._random_streams)
-            else:  # weights set by hand: fresh streams from random_state
-                _, shuffle_bits, dropout_bits = training_generators(self.random_state)
-            split_seed = getattr(self, "_split_seed", 0)
+            state = getattr(self, "_training_state", None)
+            if state is None:  # weights set by hand: fresh streams from random_state
+                _, shuffle_stream, dropout_stream = training_generators(self.random_state)
+                state = TrainingState(shuffle_stream, dropout_stream,
+                                      epochs=getattr(self, "n_iter_", 0))
         else:
             # A fresh start: nothing of an earlier fit carries over.
             for name in [name for name in vars(self)
-                         if name.endswith("_") or name in _PRIVATE_STATE]:
+                         if name.endswith("_") or name == "_training_state"]:
                 delattr(self, name)
             X, y = validate_data(self, X, y, dtype=self._requested_dtype(), order="C",
                                  **self._validate_targets_kwargs())
@@ -242,12 +178,12 @@ class DenseEstimator(BaseEstimator):
                 setattr(self, name, value)
             layer_sizes = (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1])
             stack = self._stack(layer_sizes, Y.shape[1], self._keep_probs(len(layer_sizes) - 1))
-            init_rng, shuffle_bits, dropout_bits = training_generators(self.random_state)
-            split_seed = int(init_rng.integers(2**31))
+            init_rng, shuffle_stream, dropout_stream = training_generators(self.random_state)
+            state = TrainingState(shuffle_stream, dropout_stream,
+                                  split_seed=int(init_rng.integers(2**31)))
             coefs, intercepts = initial_parameters(
                 self.init, layer_sizes, self._hidden_activation(), init_rng, X.dtype)
             params = stack.pack(coefs, intercepts, X.dtype)
-            first_epoch, first_step, moments, order = 0, 0, None, None
 
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
@@ -255,57 +191,48 @@ class DenseEstimator(BaseEstimator):
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must not be all zero")
         X, Y, sample_weight, monitor = self._dev_monitor(
-            X, Y, sample_weight, None if resume else y, dev, stack, params, split_seed,
-            early_stopping)
+            X, Y, sample_weight, dev, stack, params, state.split_seed, early_stopping)
         n_samples = X.shape[0]
         batch_size = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
-        # Shuffling a single full batch would change nothing but summation order.
-        shuffle = bool(self.shuffle) and batch_size < n_samples
-        layer_sizes = tuple(stack.layer_sizes)
         callback = self._progress_callback(monitor)
         # The team size, and BLAS held to one thread while it runs, shared
         # with the other fits running in this process (fastnn._threads).
-        with fit_threads(self.n_threads, batch_size, layer_sizes) as n_threads:
-            result = core.train(
-                stack, params, X, Y, float(self.learning_rate), epochs,
-                batch_size, shuffle, int(self.cost_every or 0), shuffle_bits, dropout_bits,
-                callback, self._record_dropout_steps, n_threads,
-                self.optimizer, float(self.momentum), float(self.beta_1), float(self.beta_2),
-                float(self.epsilon),
-                float(self.decay_rate) if self.learning_rate_schedule == "inverse" else 0.0,
-                first_epoch, first_step, moments, order,
-                monitor is not None or getattr(callback, "every_epoch", False), sample_weight)
+        with fit_threads(self.n_threads, batch_size, tuple(stack.layer_sizes)) as n_threads:
+            plan = TrainingPlan(
+                epochs=epochs, batch_size=batch_size, shuffle=bool(self.shuffle),
+                cost_every=self.cost_every, n_threads=n_threads, callback=callback,
+                callback_every_epoch=monitor is not None or getattr(callback, "every_epoch", False))
+            result = core.train(stack, params, X, Y, plan, self._optimizer(), state,
+                                sample_weight)
         if callback is not None:
             callback.close()
-        n_iter, steps, costs = result.n_iter, result.steps, result.costs
-        moments, order = result.moments, result.order
-        if self._record_dropout_steps:
-            # For tests: the masks the core drew, in fastnn.reference's format.
-            self._recorded_dropout_masks = result.masks
+        n_iter, steps, state = result.n_iter, result.steps, result.state
         diverged = result.diverged or (monitor is not None and monitor.diverged)
         best_stands = monitor is not None and monitor.stop and monitor.best_params is not None
         if diverged and best_stands:
             # Early stopping's best weights stand (judged by their dev cost):
             # every epoch run counts, as when it stops for want of progress.
-            n_iter, steps = result.epochs_run, result.steps_run
+            n_iter = result.epochs_run
+            state = state.advanced(epochs=state.epochs - result.n_iter + n_iter,
+                                   steps=state.steps - result.steps + result.steps_run)
         if monitor is not None:
             if result.interrupted and not result.diverged and len(monitor.costs) < n_iter:
                 # Ctrl-C came before the monitor saw the last epoch completed.
-                monitor(first_epoch + n_iter - 1)
+                monitor(state.epochs - 1)
             del monitor.costs[n_iter:]   # one per epoch counted
         if diverged:
             # The moments that led there are no start for a later call.
-            moments = None
+            state = state.advanced(moments=None)
             kept = (f"the best weights on the development set, of epoch {monitor.best_epoch}"
                     if best_stands else
-                    f"the last weights judged finite, after {first_epoch + n_iter} epochs")
+                    f"the last weights judged finite, after {state.epochs} epochs")
             warnings.warn(
                 f"{type(self).__name__}.fit diverged: the cost or the weights stopped being "
                 f"finite. The model holds {kept}; try a smaller learning_rate (or feature "
                 "scaling).", ConvergenceWarning, stacklevel=3)
         if result.interrupted:
             warnings.warn(f"{type(self).__name__}.fit interrupted (Ctrl-C) after "
-                          f"{first_epoch + n_iter} epochs: the model holds the weights of the "
+                          f"{state.epochs} epochs: the model holds the weights of the "
                           "epochs completed", UserWarning, stacklevel=3)
 
         if monitor is not None:
@@ -313,15 +240,20 @@ class DenseEstimator(BaseEstimator):
             self.dev_costs_ = np.asarray(monitor.costs)
             self.best_iteration_ = monitor.best_epoch
         self.coefs_, self.intercepts_ = (list(part) for part in stack.unpack(params))
-        self.costs_ = np.concatenate([self.costs_, costs]) if resume else costs
-        self.n_iter_ = first_epoch + int(n_iter)
-        # What a later partial_fit or warm start goes on from.
-        self._n_steps = first_step + int(steps)
-        self._moments = moments
-        self._order = order  # the shuffle of a warm start goes on from here (same rows)
-        self._random_streams = (shuffle_bits, dropout_bits)
-        self._split_seed = split_seed
+        self.costs_ = np.concatenate([self.costs_, result.costs]) if resume else result.costs
+        self.n_iter_ = state.epochs
+        # What a later partial_fit, warm start or save/load goes on from.
+        self._training_state = state
         return self
+
+    def _optimizer(self):
+        """The update rule of the current parameters (set_params may change
+        them between calls; the moments stay in the TrainingState)."""
+        return Optimizer(kind=self.optimizer, learning_rate=float(self.learning_rate),
+                         schedule=self.learning_rate_schedule,
+                         decay_rate=float(self.decay_rate), momentum=float(self.momentum),
+                         beta_1=float(self.beta_1), beta_2=float(self.beta_2),
+                         epsilon=float(self.epsilon))
 
     def _check_resume_classes(self, classes):
         """Classifiers: a later partial_fit's `classes` must be the first one's."""
@@ -349,7 +281,7 @@ class DenseEstimator(BaseEstimator):
         return DenseStack(layer_sizes, activations, loss,
                           float(getattr(self, "leaky_slope", 0.01)), float(self.l2), keep_probs)
 
-    def _dev_monitor(self, X, Y, sample_weight, y, dev, stack, params, split_seed,
+    def _dev_monitor(self, X, Y, sample_weight, dev, stack, params, split_seed,
                      early_stopping):
         """(X_train, Y_train, sample_weight_train, monitor): the development
         set comes from `dev`, or, with early stopping, is held out of X
@@ -362,7 +294,11 @@ class DenseEstimator(BaseEstimator):
                 raise ValueError("dev must be a pair (X_dev, y_dev)") from None
             X_dev, Y_dev = self._validated_data_and_targets(X_dev, y_dev, X.dtype)
         elif stop:
-            stratify = y if hasattr(self, "classes_") and y is not None else None
+            # The same rows on every call (the fit's split_seed), stratified by
+            # class for classifiers: each row's class index, read from Y.
+            stratify = None
+            if hasattr(self, "classes_"):
+                stratify = Y[:, 0] if Y.shape[1] == 1 else np.argmax(Y, axis=1)
             parts = (X, Y) if sample_weight is None else (X, Y, sample_weight)
             try:
                 parts = train_test_split(*parts, test_size=self.validation_fraction,
@@ -414,10 +350,8 @@ class DenseEstimator(BaseEstimator):
 
     # -- using the fitted model ------------------------------------------
     def _fitted_state(self):
-        """The fitted weights and labels as one consistent view, even while
-        another thread's fit swaps in a new state."""
-        with _STATE_LOCK:
-            return FittedState(self)
+        """The fitted weights and labels as one consistent view (fastnn._fit_state)."""
+        return fitted_state(self)
 
     def _fitted_stack_and_params(self, dropout=False, state=None):
         """The fitted network (with its dropout when training goes on) and its
@@ -466,8 +400,7 @@ class DenseEstimator(BaseEstimator):
 
     def save(self, path):
         """Write the fitted model to `path` (a portable .npz, see fastnn.persistence)."""
-        from fastnn.persistence import save
-        save(self, path)
+        persistence.save(self, path)
 
     def loss_gradient(self, X, y):
         """(cost, coef_grads, intercept_grads) of the current weights on (X, y).

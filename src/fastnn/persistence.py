@@ -34,7 +34,8 @@ import zipfile
 import numpy as np
 
 # save copies the model while no fit swaps its state in: one fit's state, whole
-from fastnn._base import state_copy
+from fastnn._fit_state import state_copy
+from fastnn._training import TrainingState
 from fastnn._constraints import MAX_LAYER_WIDTH
 
 FORMAT = "fastnn-model"
@@ -55,6 +56,8 @@ _BOOLEAN_PARAMS = {"shuffle", "warm_start", "early_stopping", "verbose"}
 # Fitted values kept in the JSON (arrays are stored beside them).
 _COMMON_ATTRIBUTES = ("n_iter_", "n_features_in_", "_n_steps", "_split_seed",
                       "best_iteration_", "_random_streams")
+# Of those, the TrainingState's (with the arrays _moment_0, _moment_1, _order).
+_STATE_ATTRIBUTES = ("_n_steps", "_split_seed", "_random_streams")
 _REGRESSOR_ATTRIBUTES = ("n_outputs_", "_y_is_1d")
 _CLASSIFIER_ATTRIBUTES = ("classes_object_strings",)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -69,12 +72,20 @@ class _Refused(Exception):
         self.damaged = damaged
 
 
+# The estimator classes a file may name, by class name: each registers
+# itself when defined (fastnn._base.DenseEstimator.__init_subclass__), so
+# this module imports no estimator (and the estimators can import it).
+_ESTIMATOR_CLASSES = {}
+
+
+def register(cls):
+    """Let files store and rebuild models of class `cls`."""
+    _ESTIMATOR_CLASSES[cls.__name__] = cls
+    return cls
+
+
 def _estimator_classes():
-    from fastnn.linear import LogisticRegression
-    from fastnn.network import DeepNetwork, ShallowNetwork
-    from fastnn.regressor import DeepRegressor
-    return {cls.__name__: cls for cls in (LogisticRegression, ShallowNetwork, DeepNetwork,
-                                          DeepRegressor)}
+    return dict(_ESTIMATOR_CLASSES)
 
 
 def _is_classifier(cls):
@@ -153,7 +164,7 @@ def _serialise(model, name):
     arrays["costs_"] = np.asarray(model.costs_)
     attributes = {key: _jsonable(getattr(model, key))
                   for key in _COMMON_ATTRIBUTES + _REGRESSOR_ATTRIBUTES
-                  if key != "_random_streams" and hasattr(model, key)}
+                  if key not in _STATE_ATTRIBUTES and hasattr(model, key)}
     if hasattr(model, "dev_costs_"):
         arrays["dev_costs_"] = np.asarray(model.dev_costs_)
         attributes.setdefault("best_iteration_", None)
@@ -168,13 +179,20 @@ def _serialise(model, name):
         arrays["classes_"] = classes
     if hasattr(model, "feature_names_in_"):
         arrays["feature_names_in_"] = np.asarray(model.feature_names_in_).astype(str)
-    for slot, moment in enumerate(getattr(model, "_moments", None) or ()):
-        if moment is not None:
-            arrays[f"_moment_{slot}"] = np.asarray(moment)
-    if getattr(model, "_order", None) is not None:
-        arrays["_order"] = np.asarray(model._order)
-    if hasattr(model, "_random_streams"):
-        attributes["_random_streams"] = [stream.state for stream in model._random_streams]
+    state = getattr(model, "_training_state", None)
+    if state is not None:
+        # The TrainingState, whole (its epochs are n_iter_).
+        if state.epochs != model.n_iter_:
+            raise ValueError(f"cannot save {type(model).__name__} to {name}: n_iter_ is "
+                             f"{model.n_iter_} but its training state counts {state.epochs} epochs")
+        attributes["_n_steps"] = int(state.steps)
+        attributes["_split_seed"] = int(state.split_seed)
+        attributes["_random_streams"] = [state.shuffle_stream.state, state.dropout_stream.state]
+        for slot, moment in enumerate(state.moments or ()):
+            if moment is not None:
+                arrays[f"_moment_{slot}"] = np.asarray(moment)
+        if state.order is not None:
+            arrays["_order"] = np.asarray(state.order)
     metadata = {"format": FORMAT, "version": VERSION, "estimator": type(model).__name__,
                 "params": params, "attributes": attributes,
                 "n_layers": len(model.coefs_), "arrays": sorted(arrays)}
@@ -712,6 +730,11 @@ def _rebuild(metadata, source):
         raise _Refused("best_iteration_ is set but dev_costs_ is empty")
     streams = [_stream(state, f"_random_streams[{i}]")
                for i, state in enumerate(attributes.get("_random_streams", ()))]
+    stray = [key for key in ("_n_steps", "_split_seed") if key in attributes] + [
+        key for key in ("_moment_0", "_moment_1", "_order") if key in arrays]
+    if stray and not streams:
+        raise _Refused(f"{', '.join(stray)} without _random_streams (a training state "
+                       "comes whole)")
 
     # The model.
     if explicit_layers is not None:
@@ -721,7 +744,7 @@ def _rebuild(metadata, source):
     model.intercepts_ = [arrays[f"intercepts_{l}"] for l in range(n_layers)]
     model.costs_ = arrays["costs_"]
     for key in _COMMON_ATTRIBUTES + _REGRESSOR_ATTRIBUTES:
-        if key in attributes and key != "_random_streams":
+        if key in attributes and key not in _STATE_ATTRIBUTES:
             setattr(model, key, attributes[key])
     if "dev_costs_" in arrays:
         model.dev_costs_ = arrays["dev_costs_"]
@@ -731,14 +754,14 @@ def _rebuild(metadata, source):
             model.classes_ = model.classes_.astype(object)
     if "feature_names_in_" in arrays:
         model.feature_names_in_ = arrays["feature_names_in_"].astype(object)
-    if "_moment_0" in arrays or "_moment_1" in arrays:
-        model._moments = (arrays.get("_moment_0"), arrays.get("_moment_1"))
-    else:
-        model._moments = None
-    model._order = (arrays["_order"].astype(np.intp, copy=False)
-                    if "_order" in arrays else None)
     if streams:
-        model._random_streams = tuple(streams)
+        moments = None
+        if "_moment_0" in arrays or "_moment_1" in arrays:
+            moments = (arrays.get("_moment_0"), arrays.get("_moment_1"))
+        model._training_state = TrainingState(
+            *streams, split_seed=attributes.get("_split_seed", 0), epochs=n_iter,
+            steps=attributes.get("_n_steps", 0), moments=moments,
+            order=arrays["_order"].astype(np.intp, copy=False) if "_order" in arrays else None)
     _family_check(model, lambda: model._fitted_stack_and_params(dropout=True), "the network")
     return model
 

@@ -6,18 +6,11 @@ transpose, so the row-major product C = op(A) op(B) is computed as the
 column-major product C^T = op(B)^T op(A)^T: swap the operands (and m with n),
 keep the transpose flags. No copy is ever made.
 
-Products A^T B with a tiny result and few rows (the weight gradients of small
-layers) skip BLAS for csrc's fnn_small_gemm_tn: 2-4-1 network on 400 rows,
-4.8 -> 4.2 us per full-batch step in float64, 3.1 -> 2.5 in float32.
+A wrapper and nothing else: every call goes to BLAS. Where a small C loop
+beats BLAS for a layer's product, fastnn/_core/products.pxd chooses it.
 """
 from cython cimport floating
 from scipy.linalg.cython_blas cimport sgemm, dgemm
-
-from fastnn._core.kernels cimport small_gemm_tn
-
-# Above this many multiply-adds BLAS's kernels win; below, its set-up (about
-# 0.4 us) costs more than the whole product (measured on W2's and W5's shapes).
-cdef long SMALL_PRODUCT = 4096
 
 
 cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
@@ -28,10 +21,6 @@ cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
 
     op(A) is m x k, op(B) is k x n; lda, ldb, ldc are row strides in elements.
     """
-    if trans_a and not trans_b and <long> m * n * k <= SMALL_PRODUCT:
-        # The weight gradient of a small layer: a fused C loop, no BLAS.
-        small_gemm_tn(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
-        return
     cdef char ta = b'T' if trans_a else b'N'
     cdef char tb = b'T' if trans_b else b'N'
     # cython_blas takes non-const pointers; it never writes A or B.

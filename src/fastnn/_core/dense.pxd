@@ -2,7 +2,8 @@
 #
 # A batch may be shared by several threads: each runs `forward` and
 # `backward_deltas` on its own rows (first_row, rows), then, after a barrier,
-# `update_layers` on its own columns of every weight matrix.
+# the update (weight_gradients, gradient_descent_step or optimizer_update) on
+# its own block of every weight matrix.
 from cython cimport floating
 from libc.stdint cimport uint8_t, uint64_t
 
@@ -24,9 +25,19 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
                           const floating* Z, const floating* A, const uint8_t* masks,
                           floating* deltas) noexcept nogil
 
-cdef void update_layers(const Network* net, floating* params, floating* grads,
-                        const floating* X_batch, Py_ssize_t rows, double weight_sum,
-                        const floating* A,
-                        const floating* deltas, double learning_rate,
-                        const fnn_step* step, floating* moment1, floating* moment2,
-                        int thread, int n_threads) noexcept nogil
+cdef void weight_gradients(const Network* net, const floating* params, floating* grads,
+                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const floating* A, const floating* deltas, int thread,
+                           int n_threads) noexcept nogil
+
+cdef void gradient_descent_step(const Network* net, floating* params, floating* grads,
+                                const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                                const floating* A, const floating* deltas,
+                                double learning_rate, int thread,
+                                int n_threads) noexcept nogil
+
+cdef void optimizer_update(const Network* net, floating* params, floating* grads,
+                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const floating* A, const floating* deltas, const fnn_step* step,
+                           floating* moment1, floating* moment2, int thread,
+                           int n_threads) noexcept nogil

@@ -1,24 +1,26 @@
 # cython: language_level=3
-"""Forward and backward passes of a dense stack: GEMM through BLAS, then one
-fused element-wise pass from csrc/. Each pass sits next to its inverse so the
-two can be read together. The NumPy equivalent of each BLAS call is in the
-comment above it.
+"""Forward and backward passes of a dense stack: a layer's matrix product
+(products.pxd picks BLAS or a small C loop by shape), then one fused
+element-wise pass from csrc/. Each pass sits next to its inverse so the two
+can be read together. The NumPy equivalent of each product is in the comment
+above it. The update of the parameters comes in three single-mode functions:
+the gradients alone (loss_gradient), a plain gradient-descent step folded into
+the weight GEMM, and a step of the other optimisers.
 
 Buffers Z, A, masks and deltas hold `capacity` rows per layer (layer l at
 capacity * unit_offsets[l]); a thread working on rows [first_row,
-first_row + rows) touches only those rows, until `update_layers`, which
-reads the whole batch and writes only its own columns of W and b.
+first_row + rows) touches only those rows, until the update, which reads
+the whole batch and writes only its own block of W and b (thread_block).
 """
 from cython cimport floating
 from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 
-from fastnn._core.blas cimport gemm
 from fastnn._core.network cimport Network
+from fastnn._core.products cimport forward_product, backward_product, weight_product
 from fastnn._core.kernels cimport (
-    fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward, output_delta,
-    loss_sum as kernel_loss_sum, scale_rows, column_sums, sum_squares, axpy,
-    outer_product, row_dots,
+    fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward,
+    output_delta, loss_sum as kernel_loss_sum, scale_rows, column_sums, sum_squares, axpy,
 )
 
 
@@ -52,16 +54,7 @@ cdef void forward(const Network* net, const floating* params, const floating* X_
         n_out = net.sizes[l + 1]
         offset = layer_offset(net, l, first_row)
         # Z_l = A_{l-1} @ W_l
-        if n_out == 1 and n_in <= 8:
-            # Into a single unit from a narrow layer: one short dot product
-            # per row, cheaper than BLAS's set-up (see backward_deltas). Wider
-            # rows stay with BLAS, whose sums are vectorised (a dot product
-            # in C order is not, without reassociation).
-            row_dots(A_prev, rows, n_in, params + net.coef_offsets[l], Z + offset)
-        else:
-            gemm(False, False, <int> rows, <int> n_out, <int> n_in,
-                 <floating> 1.0, A_prev, <int> n_in, params + net.coef_offsets[l], <int> n_out,
-                 <floating> 0.0, Z + offset, <int> n_out)
+        forward_product(A_prev, rows, n_in, params + net.coef_offsets[l], n_out, Z + offset)
         # Z_l += b_l; A_l = g_l(Z_l); A_l *= D_l / p (training only)
         layer_dropout = NULL
         if masks != NULL and dropped(net, l):
@@ -118,114 +111,160 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
         offset = layer_offset(net, l, first_row)
         below = layer_offset(net, l - 1, first_row)
         # delta_{l-1} = (delta_l @ W_l.T) * D_{l-1}/p * g'(Z_{l-1})
-        if net.sizes[l + 1] == 1:
-            # Through a single unit (a binary or single-output head) the
-            # product is an outer product; BLAS's set-up for an inner
-            # dimension of 1 costs more than the product itself (0.6 of the
-            # 6.5 us full-batch step of a 2-4-1 network on 400 rows). From 2
-            # units on, measured, BLAS is as fast or faster than a plain loop.
-            outer_product(deltas + offset, rows, params + net.coef_offsets[l], net.sizes[l],
-                          deltas + below)
-        else:
-            gemm(False, True, <int> rows, <int> net.sizes[l], <int> net.sizes[l + 1],
-                 <floating> 1.0, deltas + offset, <int> net.sizes[l + 1],
-                 params + net.coef_offsets[l], <int> net.sizes[l + 1],
-                 <floating> 0.0, deltas + below, <int> net.sizes[l])
+        backward_product(deltas + offset, rows, net.sizes[l + 1], params + net.coef_offsets[l],
+                         net.sizes[l], deltas + below)
         activation_backward(deltas + below, Z + below, A + below, rows, net.sizes[l],
                             net.activations[l - 1], net.leaky_slope,
                             masks + below if masks != NULL and dropped(net, l - 1) else NULL,
                             net.keep_probs[l])
 
 
-cdef void update_layers(const Network* net, floating* params, floating* grads,
-                        const floating* X_batch, Py_ssize_t rows, double weight_sum,
-                        const floating* A,
-                        const floating* deltas, double learning_rate,
-                        const fnn_step* step, floating* moment1, floating* moment2,
-                        int thread, int n_threads) noexcept nogil:
-    """The gradient step of every layer, on this thread's share of W_l and b_l,
-    from the whole batch's A and deltas. W_l is shared by its longer side
-    (its rows, the layer's inputs, or its columns, its units), so each thread
-    packs only its part of the longer operand for BLAS; b_l by its units.
+cdef struct Block:
+    # A thread's share of layer l's parameters: units [first_unit, end_unit)
+    # of b_l; rows [first_in, end_in) and columns [first_out, end_out) of W_l.
+    Py_ssize_t first_unit, end_unit
+    Py_ssize_t first_in, end_in, first_out, end_out
 
-    learning_rate > 0: the step is folded into the weight-gradient GEMM,
-        W <- (1 - lr*l2/n) W - (lr/n) A^T delta, so no weight gradient is
-        stored; `grads` holds only the bias gradients on the way.
-    learning_rate == 0: write dJ/dW_l and dJ/db_l into `grads` (same layout
-        as params) instead, with the L2 term riding on GEMM's beta.
-    step != NULL (momentum, rmsprop, adam): the data part of the gradient
-        goes to `grads`, then one fused pass per block adds the L2 term and
-        applies the optimiser with its moments `moment1` and `moment2` (laid out
-        like params); learning_rate is then unused.
-    X_batch is the batch's input as layer 0 saw it (after input dropout).
-    weight_sum is n, the batch's row count, or the sum of its sample weights.
-    """
-    cdef Py_ssize_t l, n_in, n_out, first, end, first_in, end_in, first_out, end_out, k, offset
+
+cdef inline Block thread_block(const Network* net, Py_ssize_t l, int thread,
+                               int n_threads) noexcept nogil:
+    """W_l is shared by its longer side (its rows, the layer's inputs, or its
+    columns, its units), so each thread packs only its part of the longer
+    operand for BLAS; b_l by its units."""
+    cdef Py_ssize_t n_in = net.sizes[l], n_out = net.sizes[l + 1]
+    cdef Block block
+    block.first_unit = n_out * thread // n_threads
+    block.end_unit = n_out * (thread + 1) // n_threads
+    block.first_in, block.end_in, block.first_out, block.end_out = 0, n_in, 0, n_out
+    if n_in >= n_out:
+        block.first_in = n_in * thread // n_threads
+        block.end_in = n_in * (thread + 1) // n_threads
+    else:
+        block.first_out, block.end_out = block.first_unit, block.end_unit
+    return block
+
+
+cdef inline const floating* layer_input(const Network* net, Py_ssize_t l,
+                                        const floating* X_batch,
+                                        const floating* A) noexcept nogil:
+    """A_{l-1} of the whole batch (X_batch for layer 0)."""
+    return X_batch if l == 0 else A + net.capacity * net.unit_offsets[l - 1]
+
+
+cdef inline void block_weight_product(const Network* net, Py_ssize_t l, const Block* block,
+                                      Py_ssize_t rows, floating alpha, const floating* A_prev,
+                                      const floating* delta_l, floating beta,
+                                      floating* W_block) noexcept nogil:
+    """W_block = alpha (A_{l-1}.T @ delta_l)[block] + beta W_block, W_block
+    pointing at the block's first entry in a matrix laid out like W_l."""
+    weight_product(<int> (block.end_in - block.first_in), <int> (block.end_out - block.first_out),
+                   <int> rows, alpha, A_prev + block.first_in, <int> net.sizes[l],
+                   delta_l + block.first_out, <int> net.sizes[l + 1], beta, W_block,
+                   <int> net.sizes[l + 1])
+
+
+cdef void weight_gradients(const Network* net, const floating* params, floating* grads,
+                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const floating* A, const floating* deltas, int thread,
+                           int n_threads) noexcept nogil:
+    """dJ/dW_l and dJ/db_l of every layer into `grads` (laid out like params),
+    this thread's share, from the whole batch's A and deltas:
+        dW_l = (A_{l-1}.T @ delta_l) / n + (l2 / n) W_l,  db_l = delta_l.sum(axis=0) / n,
+    the L2 term riding on GEMM's beta. X_batch is the batch's input; n is
+    weight_sum (the batch's rows, or the sum of its sample weights)."""
+    cdef Py_ssize_t l, k, row_start
     cdef double inv_rows = 1.0 / weight_sum
-    cdef fnn_step block_step
-    cdef const floating* A_prev
+    cdef Block block
     cdef const floating* delta_l
-    cdef floating* target
     for l in range(net.n_layers):
-        n_in = net.sizes[l]
-        n_out = net.sizes[l + 1]
-        A_prev = X_batch if l == 0 else A + net.capacity * net.unit_offsets[l - 1]
+        block = thread_block(net, l, thread, n_threads)
         delta_l = deltas + net.capacity * net.unit_offsets[l]
-
-        # b_l[first:end] -= lr * delta_l[:, first:end].sum(axis=0) / n
-        first = n_out * thread // n_threads
-        end = n_out * (thread + 1) // n_threads
-        if end > first:
-            offset = net.intercept_offsets[l] + first
-            column_sums(delta_l + first, rows, end - first, n_out, inv_rows, grads + offset)
-            if step != NULL:
-                # biases are never regularised
-                block_step = step[0]
-                block_step.l2_scale = 0.0
-                optimizer_step(params + offset, grads + offset, moment1 + offset if moment1 != NULL else NULL,
-                               moment2 + offset if moment2 != NULL else NULL, end - first, &block_step)
-            elif learning_rate > 0.0:
-                axpy(end - first, -learning_rate, grads + offset, params + offset)
-
-        # This thread's block of W_l: rows [first_in, end_in), columns [first_out, end_out).
-        first_in, end_in, first_out, end_out = 0, n_in, 0, n_out
-        if n_in >= n_out:
-            first_in = n_in * thread // n_threads
-            end_in = n_in * (thread + 1) // n_threads
-        else:
-            first_out, end_out = first, end
-        if end_in == first_in or end_out == first_out:
+        if block.end_unit > block.first_unit:
+            column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
+                        net.sizes[l + 1], inv_rows,
+                        grads + net.intercept_offsets[l] + block.first_unit)
+        if block.end_in == block.first_in or block.end_out == block.first_out:
             continue
-        offset = net.coef_offsets[l] + first_in * n_out + first_out
-        if step != NULL:
-            # grads[block] = (A_{l-1}.T @ delta_l)[block] / n, then one pass:
-            # g = grads + (l2/n) W; moments; W -= lr * (the optimiser's direction)
-            gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,
-                 <floating> inv_rows, A_prev + first_in, <int> n_in, delta_l + first_out, <int> n_out,
-                 <floating> 0.0, grads + offset, <int> n_out)
-            block_step = step[0]
-            block_step.l2_scale = net.l2 * inv_rows
-            for k in range(first_in, end_in):
-                offset = net.coef_offsets[l] + k * n_out + first_out
-                optimizer_step(params + offset, grads + offset,
-                               moment1 + offset if moment1 != NULL else NULL,
-                               moment2 + offset if moment2 != NULL else NULL,
-                               end_out - first_out, &block_step)
+        for k in range(block.first_in, block.end_in):
+            row_start = net.coef_offsets[l] + k * net.sizes[l + 1] + block.first_out
+            memcpy(grads + row_start, params + row_start,
+                   (block.end_out - block.first_out) * sizeof(floating))
+        block_weight_product(net, l, &block, rows, <floating> inv_rows,
+                             layer_input(net, l, X_batch, A), delta_l,
+                             <floating> (net.l2 * inv_rows),
+                             grads + net.coef_offsets[l] + block.first_in * net.sizes[l + 1]
+                             + block.first_out)
+
+
+cdef void gradient_descent_step(const Network* net, floating* params, floating* grads,
+                                const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                                const floating* A, const floating* deltas,
+                                double learning_rate, int thread,
+                                int n_threads) noexcept nogil:
+    """One plain gradient-descent step (SPEC 8) on this thread's share, the
+    step folded into the weight-gradient GEMM so no weight gradient is stored:
+        W_l <- (1 - lr l2 / n) W_l - (lr / n) A_{l-1}.T @ delta_l,
+        b_l <- b_l - lr delta_l.sum(axis=0) / n   (via the bias gradient in `grads`)."""
+    cdef Py_ssize_t l, offset
+    cdef double inv_rows = 1.0 / weight_sum
+    cdef Block block
+    cdef const floating* delta_l
+    for l in range(net.n_layers):
+        block = thread_block(net, l, thread, n_threads)
+        delta_l = deltas + net.capacity * net.unit_offsets[l]
+        if block.end_unit > block.first_unit:
+            offset = net.intercept_offsets[l] + block.first_unit
+            column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
+                        net.sizes[l + 1], inv_rows, grads + offset)
+            axpy(block.end_unit - block.first_unit, -learning_rate, grads + offset, params + offset)
+        if block.end_in == block.first_in or block.end_out == block.first_out:
             continue
-        target = params if learning_rate > 0.0 else grads
-        target += offset
-        if learning_rate > 0.0:
-            # W_l[block] = (1 - lr*l2/n) * W_l[block] - (lr/n) * (A_{l-1}.T @ delta_l)[block]
-            gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,
-                 <floating> (-learning_rate * inv_rows), A_prev + first_in, <int> n_in,
-                 delta_l + first_out, <int> n_out,
-                 <floating> (1.0 - learning_rate * net.l2 * inv_rows), target, <int> n_out)
-        else:
-            # dW_l[block] = (A_{l-1}.T @ delta_l)[block] / n + (l2/n) W_l[block]
-            for k in range(first_in, end_in):
-                memcpy(grads + net.coef_offsets[l] + k * n_out + first_out,
-                       params + net.coef_offsets[l] + k * n_out + first_out,
-                       (end_out - first_out) * sizeof(floating))
-            gemm(True, False, <int> (end_in - first_in), <int> (end_out - first_out), <int> rows,
-                 <floating> inv_rows, A_prev + first_in, <int> n_in, delta_l + first_out, <int> n_out,
-                 <floating> (net.l2 * inv_rows), target, <int> n_out)
+        block_weight_product(net, l, &block, rows, <floating> (-learning_rate * inv_rows),
+                             layer_input(net, l, X_batch, A), delta_l,
+                             <floating> (1.0 - learning_rate * net.l2 * inv_rows),
+                             params + net.coef_offsets[l] + block.first_in * net.sizes[l + 1]
+                             + block.first_out)
+
+
+cdef void optimizer_update(const Network* net, floating* params, floating* grads,
+                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const floating* A, const floating* deltas, const fnn_step* step,
+                           floating* moment1, floating* moment2, int thread,
+                           int n_threads) noexcept nogil:
+    """One step of momentum, rmsprop or adam (`step`) on this thread's share:
+    the data part of the gradient goes to `grads`, then one fused pass per
+    block adds the L2 term (weights only; biases are never regularised) and
+    applies the rule with its moments `moment1` and `moment2` (laid out like
+    params, NULL where the rule keeps none)."""
+    cdef Py_ssize_t l, k, offset
+    cdef double inv_rows = 1.0 / weight_sum
+    cdef Block block
+    cdef fnn_step block_step = step[0]
+    cdef const floating* delta_l
+    for l in range(net.n_layers):
+        block = thread_block(net, l, thread, n_threads)
+        delta_l = deltas + net.capacity * net.unit_offsets[l]
+        if block.end_unit > block.first_unit:
+            offset = net.intercept_offsets[l] + block.first_unit
+            column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
+                        net.sizes[l + 1], inv_rows, grads + offset)
+            block_step.l2_scale = 0.0
+            optimizer_step(params + offset, grads + offset,
+                           moment1 + offset if moment1 != NULL else NULL,
+                           moment2 + offset if moment2 != NULL else NULL,
+                           block.end_unit - block.first_unit, &block_step)
+        if block.end_in == block.first_in or block.end_out == block.first_out:
+            continue
+        # grads[block] = (A_{l-1}.T @ delta_l)[block] / n, then per row of the
+        # block: g = grads + (l2/n) W; moments; W -= lr * (the rule's direction)
+        block_weight_product(net, l, &block, rows, <floating> inv_rows,
+                             layer_input(net, l, X_batch, A), delta_l, <floating> 0.0,
+                             grads + net.coef_offsets[l] + block.first_in * net.sizes[l + 1]
+                             + block.first_out)
+        block_step.l2_scale = net.l2 * inv_rows
+        for k in range(block.first_in, block.end_in):
+            offset = net.coef_offsets[l] + k * net.sizes[l + 1] + block.first_out
+            optimizer_step(params + offset, grads + offset,
+                           moment1 + offset if moment1 != NULL else NULL,
+                           moment2 + offset if moment2 != NULL else NULL,
+                           block.end_out - block.first_out, &block_step)

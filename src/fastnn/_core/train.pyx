@@ -2,9 +2,11 @@
 """The compiled training loop and the Python entry points of the core.
 
 `train`, `loss_gradient` and `predict_output` run a `DenseStack` on float32
-or float64 data. Every buffer is allocated here, once per call, before the
-GIL is released; the epoch loop allocates nothing and takes the GIL back only
-at epoch boundaries (Ctrl-C, callback).
+or float64 data. `train` takes the seam's typed objects (fastnn._training:
+TrainingPlan, Optimizer, TrainingState) and copies them into C structs of
+the same field names. Every buffer is allocated here, once per call, before
+the GIL is released; the epoch loop allocates nothing and takes the GIL back
+only at epoch boundaries (Ctrl-C, callback).
 """
 from cython cimport floating
 from cpython.pycapsule cimport PyCapsule_GetPointer
@@ -21,12 +23,17 @@ import numpy as np
 
 from fastnn._core.network cimport Network
 from fastnn._core.stack cimport DenseStack
-from fastnn._core.dense cimport forward, loss_sum, l2_term, backward_deltas, update_layers
+from fastnn._core.dense cimport (
+    forward, loss_sum, l2_term, backward_deltas, weight_gradients, gradient_descent_step,
+    optimizer_update,
+)
 from fastnn._core.kernels cimport (
-    all_finite, fnn_step, FNN_GD, FNN_MOMENTUM, FNN_RMSPROP, FNN_ADAM, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows, dropout_apply,
-    fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team, FNN_MAX_THREADS,
+    all_finite, fnn_step, FNN_GD, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows,
+    dropout_apply, fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team,
+    FNN_MAX_THREADS,
 )
 from fastnn._core.vocabulary import OPTIMIZER_CODES
+from fastnn._training import TrainResult
 
 
 cdef enum:
@@ -41,18 +48,24 @@ cdef enum:
     FIRST_COST_CAPACITY = 1024
 
 
-cdef struct Schedule:
+cdef struct Plan:
+    # fastnn._training.TrainingPlan and the data's size, as the loop reads them
     Py_ssize_t n_samples
-    Py_ssize_t batch_size
-    Py_ssize_t max_iter
-    Py_ssize_t cost_every
+    Py_ssize_t batch_size     # at most n_samples
+    Py_ssize_t epochs
+    Py_ssize_t cost_every     # 0: no cost recorded
     bint shuffle
-    double learning_rate
-    double decay              # learning rate of epoch e: learning_rate / (1 + decay * e)
     double total_weight       # n, or the sum of the sample weights
-    Py_ssize_t first_epoch    # epochs and steps already taken by earlier calls
-    Py_ssize_t first_step     # (partial_fit, warm_start): count on from there
-    fnn_step optimizer        # kind FNN_GD: the step folded into the weight GEMM
+    Py_ssize_t first_epoch    # TrainingState: epochs and steps already taken by
+    Py_ssize_t first_step     # earlier calls (partial_fit, warm_start): count on from there
+
+
+cdef struct OptimizerSettings:
+    # fastnn._training.Optimizer
+    int kind                  # FNN_GD: the step folded into the weight GEMM
+    double learning_rate      # of epoch e: learning_rate / (1 + decay_rate * e)
+    double decay_rate         # 0 under the constant schedule
+    fnn_step step             # the other rules' constants (learning_rate set per epoch)
 
 
 cdef struct Workspace:
@@ -75,23 +88,19 @@ cdef struct Workspace:
     bitgen_t* shuffle_bits
     uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
     uint8_t* input_mask       # input-layer dropout mask; NULL: the data is never dropped
-    uint64_t dropout_seed     # drawn once per fit from the dropout bit generator
-    uint8_t* mask_record      # masks of the first record_steps steps (tests replay them)
-    Py_ssize_t record_steps
-    Py_ssize_t record_stride  # bytes per recorded step
+    uint64_t dropout_seed     # drawn once per call from the dropout stream
+                              # (fastnn.reference.dropout_key/dropout_mask: the same draws)
 
 
 cdef class Buffers:
     """Owns the NumPy arrays behind a Workspace for one training call."""
     cdef Workspace ws
     cdef list arrays
-    cdef object mask_record
-    cdef readonly list moment_arrays
+    cdef readonly tuple moments
     cdef readonly object order
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
-                  bint shuffle, shuffle_bit_generator, dropout_bit_generator,
-                  Py_ssize_t record_steps, int optimizer, moments, order, weights):
+                  bint shuffle, shuffle_stream, dropout_stream, optimizer, state, weights):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -103,26 +112,26 @@ cdef class Buffers:
         self.ws.candidate = self.floats(stack.n_params, dtype)
         self.ws.n_params = stack.n_params
         # The optimiser's moments start at zero, or where an earlier call left them.
-        for slot, used in enumerate((optimizer in (FNN_MOMENTUM, FNN_ADAM),
-                                     optimizer in (FNN_RMSPROP, FNN_ADAM))):
-            start = moments[slot] if moments is not None else None
+        moments = []
+        for slot, used in enumerate(optimizer.moment_slots):
+            start = state.moments[slot] if state.moments is not None else None
             if used and start is not None:
                 array = np.array(start, dtype=dtype, copy=True)
                 if array.shape != (stack.n_params,):
                     raise ValueError("the optimiser state does not match the network")
             else:
                 array = np.zeros(stack.n_params if used else 0, dtype=dtype)
-            pointer = self.pointer(array)
+            moments.append(array if used else None)
             if slot == 0:
-                self.ws.moment1 = pointer
-                self.moment_arrays = [array]
+                self.ws.moment1 = self.pointer(array)
             else:
-                self.ws.moment2 = pointer
-                self.moment_arrays.append(array)
+                self.ws.moment2 = self.pointer(array)
+        self.moments = tuple(moments)
         self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
         self.ws.weights = NULL if weights is None else self.pointer(weights)
         self.ws.weights_batch = self.floats(capacity if shuffle and weights is not None else 0, dtype)
+        order = state.order
         if order is not None and len(order) == n_samples:
             # The loop reads rows at these indices unchecked: anything but a
             # permutation of the rows (e.g. from a damaged file) is refused.
@@ -132,14 +141,10 @@ cdef class Buffers:
         else:
             self.order = np.arange(n_samples, dtype=np.intp)
         self.ws.order = <Py_ssize_t*> self.pointer(self.order)
-        self.ws.shuffle_bits = bit_generator_pointer(shuffle_bit_generator) if shuffle else NULL
+        self.ws.shuffle_bits = bit_generator_pointer(shuffle_stream) if shuffle else NULL
         self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
         self.ws.input_mask = <uint8_t*> self.bytes(capacity * n_features if input_dropout else 0)
-        self.ws.dropout_seed = int(dropout_bit_generator.random_raw()) if stack.has_dropout else 0
-        self.ws.record_stride = capacity * (n_features + stack.total_units) if stack.has_dropout else 0
-        self.ws.record_steps = record_steps if stack.has_dropout else 0
-        self.ws.mask_record = <uint8_t*> self.bytes(self.ws.record_steps * self.ws.record_stride)
-        self.mask_record = self.arrays[len(self.arrays) - 1]
+        self.ws.dropout_seed = int(dropout_stream.random_raw()) if stack.has_dropout else 0
 
     cdef void* floats(self, Py_ssize_t count, dtype):
         return self.pointer(np.zeros(count, dtype=dtype))
@@ -153,31 +158,6 @@ cdef class Buffers:
         if array.size == 0:
             return NULL
         return <void*> <Py_ssize_t> array.ctypes.data
-
-    def recorded_masks(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples,
-                       Py_ssize_t steps_done):
-        """The recorded masks as the reference takes them: per step, one entry
-        per layer input (0 = the data), a (rows, units) 0/1 array or None."""
-        if self.ws.record_steps == 0:
-            return []
-        record = self.mask_record.reshape(self.ws.record_steps, self.ws.record_stride)
-        n_features = stack.n_features
-        sizes = stack.layer_sizes
-        batches_per_epoch = (n_samples + capacity - 1) // capacity
-        last_rows = n_samples - capacity * (batches_per_epoch - 1)
-        steps = []
-        for step in range(min(self.ws.record_steps, steps_done)):
-            rows = last_rows if step % batches_per_epoch == batches_per_epoch - 1 else capacity
-            masks = [record[step, :rows * n_features].reshape(rows, n_features).copy()
-                     if stack.keep_probs[0] < 1 else None]
-            for l in range(1, len(sizes) - 1):
-                if stack.keep_probs[l] < 1:
-                    start = capacity * (n_features + stack.unit_offsets[l - 1])
-                    masks.append(record[step, start:start + rows * sizes[l]].reshape(rows, sizes[l]).copy())
-                else:
-                    masks.append(None)
-            steps.append(masks)
-        return steps
 
 
 def is_permutation(order):
@@ -209,7 +189,8 @@ cdef struct Shared:
     # [rows * t / n, rows * (t+1) / n) of every batch and on the same share
     # of the columns of every weight matrix.
     const Network* net
-    const Schedule* schedule
+    const Plan* plan
+    const OptimizerSettings* optimizer
     Workspace* ws
     void* params
     const void* X
@@ -288,14 +269,6 @@ cdef double train_rows(const Network* net, Workspace* ws, floating* params,
     return cost
 
 
-cdef void record_masks(const Network* net, Workspace* ws, Py_ssize_t step) noexcept nogil:
-    cdef uint8_t* record = ws.mask_record + step * ws.record_stride
-    cdef Py_ssize_t input_bytes = net.capacity * net.sizes[0]
-    if ws.input_mask != NULL:
-        memcpy(record, ws.input_mask, input_bytes)
-    memcpy(record + input_bytes, ws.masks, ws.record_stride - input_bytes)
-
-
 cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogil:
     """Mini-batch gradient descent (SPEC 8), as thread `thread` of the team.
 
@@ -303,18 +276,19 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     each taken (without dropout) just before that batch's step.
     """
     cdef const Network* net = shared.net
-    cdef const Schedule* schedule = shared.schedule
+    cdef const Plan* plan = shared.plan
+    cdef const OptimizerSettings* optimizer = shared.optimizer
     cdef Workspace* ws = shared.ws
     cdef const floating* X = <const floating*> shared.X
     cdef const floating* Y = <const floating*> shared.Y
     cdef floating* X_batch = <floating*> ws.X_batch
     cdef floating* Y_batch = <floating*> ws.Y_batch
-    cdef Py_ssize_t n = schedule.n_samples
+    cdef Py_ssize_t n = plan.n_samples
     cdef Py_ssize_t n_features = net.sizes[0]
     cdef Py_ssize_t n_outputs = net.sizes[net.n_layers]
     cdef int n_threads = shared.n_threads
     cdef Py_ssize_t epoch, global_epoch, start, rows, first_row, own_rows, n_recorded = 0
-    cdef Py_ssize_t local_step = 0, step = schedule.first_step
+    cdef Py_ssize_t step = plan.first_step
     cdef bint record
     cdef double cost_part, cost_sum
     cdef const floating* X_rows
@@ -327,34 +301,33 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef int t
     cdef timespec last_visit
     cdef double learning_rate
-    cdef fnn_step step_constants = schedule.optimizer
-    cdef const fnn_step* optimizer = NULL if schedule.optimizer.kind == FNN_GD else &step_constants
+    cdef fnn_step step_constants = optimizer.step
     clock_gettime(CLOCK_MONOTONIC, &last_visit)
 
-    for epoch in range(schedule.max_iter):
-        global_epoch = schedule.first_epoch + epoch
-        record = schedule.cost_every > 0 and global_epoch % schedule.cost_every == 0
+    for epoch in range(plan.epochs):
+        global_epoch = plan.first_epoch + epoch
+        record = plan.cost_every > 0 and global_epoch % plan.cost_every == 0
         if thread == 0:
             shared.epoch_first_step = step
             if record:
                 # The weights this epoch starts from: its recorded cost judges them.
                 memcpy(ws.candidate, params, ws.n_params * sizeof(floating))
-        if schedule.shuffle:
+        if plan.shuffle:
             if thread == 0:
                 fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
             fnn_barrier_wait(&shared.barrier)
-        learning_rate = schedule.learning_rate / (1.0 + schedule.decay * global_epoch)
+        learning_rate = optimizer.learning_rate / (1.0 + optimizer.decay_rate * global_epoch)
         step_constants.learning_rate = learning_rate
         cost_part = 0.0
         start = 0
         while start < n:
-            rows = min(schedule.batch_size, n - start)
+            rows = min(plan.batch_size, n - start)
             weight_sum = rows
             if weights != NULL:
                 # every thread sums the whole batch, in row order: the same value
                 weight_sum = 0.0
                 for i in range(rows):
-                    weight_sum += weights[ws.order[start + i] if schedule.shuffle else start + i]
+                    weight_sum += weights[ws.order[start + i] if plan.shuffle else start + i]
                 if weight_sum == 0.0:
                     # Rows of weight 0 count as absent: a batch of only such
                     # rows is no batch, and takes no step (1/0 otherwise).
@@ -362,7 +335,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                     continue
             first_row = rows * thread // n_threads
             own_rows = rows * (thread + 1) // n_threads - first_row
-            if schedule.shuffle:
+            if plan.shuffle:
                 gather_rows(X, ws.order + start + first_row, own_rows, n_features,
                             X_batch + first_row * n_features)
                 gather_rows(Y, ws.order + start + first_row, own_rows, n_outputs,
@@ -385,27 +358,29 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             if record and thread == 0:
                 cost_part += l2_term(net, params)
             fnn_barrier_wait(&shared.barrier)
-            if thread == 0 and local_step < ws.record_steps:
-                record_masks(net, ws, local_step)
-            if optimizer != NULL:
+            # X_batch: the input as layer 0 saw it (after input dropout)
+            X_rows = X_batch if ws.input_mask != NULL else X_rows
+            if optimizer.kind == FNN_GD:
+                gradient_descent_step(net, params, <floating*> ws.grads, X_rows, rows,
+                                      weight_sum, <floating*> ws.A, <floating*> ws.deltas,
+                                      learning_rate, thread, n_threads)
+            else:
                 # adam's bias corrections for step t = step + 1
                 step_constants.bias_correction_1 = 1.0 - pow(step_constants.beta_1, step + 1)
                 step_constants.bias_correction_2 = 1.0 - pow(step_constants.beta_2, step + 1)
-            update_layers(net, params, <floating*> ws.grads,
-                          X_batch if ws.input_mask != NULL else X_rows, rows, weight_sum,
-                          <floating*> ws.A, <floating*> ws.deltas, learning_rate,
-                          optimizer, <floating*> ws.moment1, <floating*> ws.moment2,
-                          thread, n_threads)
+                optimizer_update(net, params, <floating*> ws.grads, X_rows, rows, weight_sum,
+                                 <floating*> ws.A, <floating*> ws.deltas, &step_constants,
+                                 <floating*> ws.moment1, <floating*> ws.moment2, thread,
+                                 n_threads)
             fnn_barrier_wait(&shared.barrier)
             start += rows
             step += 1
-            local_step += 1
         shared.cost_parts[thread] = cost_part
         fnn_barrier_wait(&shared.barrier)
         if thread == 0:
             shared.n_iter = epoch + 1
             shared.epochs_run = epoch + 1
-            shared.steps = shared.steps_run = step - schedule.first_step
+            shared.steps = shared.steps_run = step - plan.first_step
             cost_sum = 0.0
             for t in range(n_threads):
                 cost_sum += shared.cost_parts[t]
@@ -413,13 +388,13 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 if n_recorded == shared.costs_capacity and not grow_costs(shared):
                     shared.stop = True
                 else:
-                    shared.costs[n_recorded] = cost_sum / schedule.total_weight
+                    shared.costs[n_recorded] = cost_sum / plan.total_weight
                     check_divergence(shared, params, epoch, cost_sum)
             # Python is visited for a recorded cost, and otherwise often enough
             # for Ctrl-C to feel immediate: tiny epochs don't pay for the GIL.
             if not (shared.diverged or shared.stop) and (record or shared.every_epoch
                     or seconds_since(&last_visit) >= SECONDS_BETWEEN_VISITS):
-                shared.stop = end_of_epoch(shared, global_epoch, cost_sum / schedule.total_weight,
+                shared.stop = end_of_epoch(shared, global_epoch, cost_sum / plan.total_weight,
                                            record) != 0
                 clock_gettime(CLOCK_MONOTONIC, &last_visit)
         if record:
@@ -456,7 +431,7 @@ cdef void check_divergence(Shared* shared, floating* params, Py_ssize_t epoch,
         ws.candidate = ws.snapshot
         ws.snapshot = judged
         shared.finite_epochs = epoch
-        shared.finite_steps = shared.epoch_first_step - shared.schedule.first_step
+        shared.finite_steps = shared.epoch_first_step - shared.plan.first_step
         if all_finite(params, ws.n_params):
             return
     fall_back(shared, params)
@@ -478,7 +453,7 @@ cdef void check_final(Shared* shared, floating* params) noexcept nogil:
     rows is finite, or training has diverged."""
     cdef const Network* net = shared.net
     cdef Workspace* ws = shared.ws
-    cdef Py_ssize_t n = shared.schedule.n_samples
+    cdef Py_ssize_t n = shared.plan.n_samples
     cdef Py_ssize_t checked = min(n, FINAL_CHECK_ROWS)
     cdef Py_ssize_t start = 0, rows
     cdef double loss = 0.0
@@ -509,109 +484,102 @@ cdef void team_member(void* context, int thread) noexcept nogil:
 
 
 def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
-          const floating[:, ::1] Y, double learning_rate, Py_ssize_t max_iter,
-          Py_ssize_t batch_size, bint shuffle, Py_ssize_t cost_every,
-          shuffle_bit_generator=None, dropout_bit_generator=None, callback=None,
-          Py_ssize_t record_steps=0, int n_threads=1, str optimizer="gd", double beta=0.9,
-          double beta1=0.9, double beta2=0.999, double epsilon=1e-8, double decay=0.0,
-          Py_ssize_t first_epoch=0, Py_ssize_t first_step=0, moments=None, order=None,
-          bint callback_every_epoch=False, sample_weight=None):
-    """Train in place: `params` (flat, see DenseStack) is updated step by step.
+          const floating[:, ::1] Y, plan, optimizer, state, sample_weight=None):
+    """Train in place: `params` (flat, see DenseStack) is updated step by step,
+    as `plan` (fastnn._training.TrainingPlan) says, with the update rule of
+    `optimizer` (Optimizer), going on from `state` (TrainingState: epochs and
+    steps already taken - the schedule, cost_every, adam's bias correction and
+    the dropout keys count on from there - the optimiser's moments, the row
+    order, the random streams; `state` itself is never changed).
 
-    batch_size >= n is full-batch descent. The NumPy BitGenerators drive the
-    per-epoch Fisher-Yates shuffle and seed the dropout masks. `callback(epoch,
-    cost)` runs with the GIL at every recorded cost (every epoch if
-    callback_every_epoch, with cost None where none is recorded) and stops
-    training by returning True; cost_every == 0 records no cost. record_steps > 0 keeps the dropout masks of the first
-    steps. n_threads > 1 shares every batch among that many threads (BLAS
-    should then run single-threaded). optimizer is "gd", "momentum",
-    "rmsprop" or "adam" (SPEC 10, with beta, beta1, beta2, epsilon); the
-    learning rate of epoch e is learning_rate / (1 + decay * e).
-    To continue earlier training (partial_fit, warm_start), first_epoch and
-    first_step count the epochs and steps already taken (decay, cost_every,
-    adam's bias correction and the dropout keys go on from there) and
-    `moments` gives the optimiser state that training left, `order` the row
-    order the shuffle goes on from (used if it has one entry per row).
+    The shuffle stream drives the per-epoch Fisher-Yates shuffle; one draw of
+    the dropout stream seeds this call's dropout masks. n_threads > 1 shares
+    every batch among that many threads (BLAS should then run single-threaded).
     sample_weight (one non-negative value per row, positive sum) weighs each
     example's loss and gradient: every 1/n becomes 1 / (sum of the weights).
-    Returns a TrainResult. Ctrl-C is taken at the next epoch boundary and
-    ends training normally (result.interrupted); any other exception raised
-    at an epoch end propagates.
+    Returns a TrainResult, whose state goes on from the weights left. Ctrl-C
+    is taken at the next epoch boundary and ends training normally
+    (result.interrupted); any other exception raised at an epoch end
+    propagates.
     """
     cdef Py_ssize_t n = X.shape[0]
     if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
         raise ValueError("X and Y do not match the network's input and output widths")
     if params.shape[0] != stack.n_params:
         raise ValueError(f"params must hold {stack.n_params} values")
-    if n < 1 or learning_rate <= 0 or max_iter < 0 or batch_size < 1 or cost_every < 0:
-        raise ValueError("train needs n >= 1, learning_rate > 0, max_iter >= 0, "
-                         "batch_size >= 1 and cost_every >= 0")
-    if not 1 <= n_threads <= FNN_MAX_THREADS:
+    cost_every = 0 if plan.cost_every is None else plan.cost_every
+    if n < 1 or plan.epochs < 0 or plan.batch_size < 1 or cost_every < 0:
+        raise ValueError("train needs n >= 1, epochs >= 0, batch_size >= 1 and cost_every >= 1 "
+                         "or None")
+    if not 1 <= plan.n_threads <= FNN_MAX_THREADS:
         raise ValueError(f"n_threads must be between 1 and {FNN_MAX_THREADS}")
-    if (shuffle and shuffle_bit_generator is None) or (stack.has_dropout and dropout_bit_generator is None):
-        raise ValueError("shuffling and dropout need their bit generators")
+    shuffle_stream, dropout_stream = state.streams()
 
     dtype = np.float32 if floating is float else np.float64
-    cdef Py_ssize_t capacity = min(batch_size, n)
-    cdef Schedule schedule
-    schedule.n_samples = n
-    schedule.batch_size = capacity
-    schedule.max_iter = max_iter
-    schedule.cost_every = cost_every
-    schedule.shuffle = shuffle
-    schedule.learning_rate = learning_rate
-    schedule.decay = decay
+    cdef Py_ssize_t capacity = min(plan.batch_size, n)
+    cdef Plan c_plan
+    c_plan.n_samples = n
+    c_plan.batch_size = capacity
+    c_plan.epochs = plan.epochs
+    c_plan.cost_every = cost_every
+    # Shuffling a single full batch would change nothing but summation order.
+    c_plan.shuffle = plan.shuffle and capacity < n
     if sample_weight is not None:
         sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
         if sample_weight.shape != (n,) or not np.all(sample_weight >= 0) or sample_weight.sum() <= 0:
             raise ValueError("sample_weight needs one non-negative weight per row and a positive sum")
-    schedule.total_weight = n if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
-    schedule.first_epoch = first_epoch
-    schedule.first_step = first_step
-    schedule.optimizer.kind = OPTIMIZER_CODES[optimizer]
-    schedule.optimizer.learning_rate = learning_rate
-    schedule.optimizer.l2_scale = 0.0
-    schedule.optimizer.momentum = beta
-    schedule.optimizer.beta_1 = beta1
-    schedule.optimizer.beta_2 = beta2
-    schedule.optimizer.epsilon = epsilon
-    schedule.optimizer.bias_correction_1 = 1.0
-    schedule.optimizer.bias_correction_2 = 1.0
+    c_plan.total_weight = n if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+    c_plan.first_epoch = state.epochs
+    c_plan.first_step = state.steps
+    cdef OptimizerSettings settings
+    settings.kind = OPTIMIZER_CODES[optimizer.kind]
+    settings.learning_rate = optimizer.learning_rate
+    settings.decay_rate = optimizer.effective_decay_rate
+    settings.step.kind = settings.kind
+    settings.step.learning_rate = optimizer.learning_rate
+    settings.step.l2_scale = 0.0
+    settings.step.momentum = optimizer.momentum
+    settings.step.beta_1 = optimizer.beta_1
+    settings.step.beta_2 = optimizer.beta_2
+    settings.step.epsilon = optimizer.epsilon
+    settings.step.bias_correction_1 = 1.0
+    settings.step.bias_correction_2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
-    cdef Buffers buffers = Buffers(stack, capacity, n, dtype, shuffle, shuffle_bit_generator,
-                                   dropout_bit_generator, record_steps, schedule.optimizer.kind,
-                                   moments, order, sample_weight)
+    cdef Buffers buffers = Buffers(stack, capacity, n, dtype, c_plan.shuffle, shuffle_stream,
+                                   dropout_stream, optimizer, state, sample_weight)
     errors = []
     cdef Shared shared
-    shared.costs_capacity = max(1, min(recorded_epochs(first_epoch, max_iter, cost_every),
+    shared.costs_capacity = max(1, min(recorded_epochs(c_plan.first_epoch, c_plan.epochs, cost_every),
                                        FIRST_COST_CAPACITY))
     shared.costs = <double*> PyMem_RawMalloc(shared.costs_capacity * sizeof(double))
     if shared.costs == NULL:
         raise MemoryError("no memory for the recorded costs")
     shared.out_of_memory = False
     shared.net = &net
-    shared.schedule = &schedule
+    shared.plan = &c_plan
+    shared.optimizer = &settings
     shared.ws = &buffers.ws
     shared.params = &params[0]
     shared.X = &X[0, 0]
     shared.Y = &Y[0, 0]
-    shared.callback = NULL if callback is None else <PyObject*> callback
+    shared.callback = NULL if plan.callback is None else <PyObject*> plan.callback
     shared.errors = <PyObject*> errors
     shared.n_iter = 0
     shared.epochs_run = 0
     shared.is_double = floating is double
     shared.stop = False
-    shared.every_epoch = callback_every_epoch
+    shared.every_epoch = plan.callback_every_epoch
     shared.diverged = False
     shared.finite_epochs = 0
     shared.steps = shared.steps_run = 0
     shared.finite_steps = 0
-    shared.epoch_first_step = first_step
+    shared.epoch_first_step = c_plan.first_step
+    cdef int n_threads = plan.n_threads
     # the starting weights are the first snapshot
     memcpy(buffers.ws.snapshot, &params[0], stack.n_params * sizeof(floating))
 
     try:
-        if max_iter > 0:
+        if c_plan.epochs > 0:
             with nogil:
                 shared.n_threads = n_threads
                 fnn_barrier_init(&shared.barrier, n_threads)
@@ -625,38 +593,23 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
             raise MemoryError(f"no memory to record more than {shared.costs_capacity} costs; "
                               "record fewer (a larger cost_every, or None)")
         n_iter = shared.n_iter
-        n_recorded = recorded_epochs(first_epoch, n_iter, cost_every)
+        n_recorded = recorded_epochs(c_plan.first_epoch, n_iter, cost_every)
         costs_array = np.array(<double[:max(n_recorded, 1)]> shared.costs)[:n_recorded]
     finally:
         PyMem_RawFree(shared.costs)
     interrupted = bool(errors) and isinstance(errors[0], KeyboardInterrupt)
     if errors and not interrupted:
         raise errors[0]
-    moment1, moment2 = buffers.moment_arrays
-    # The masks of every step taken, those after the last finite weights too:
-    # a replay of a diverged run diverges where the core did.
-    steps_run = shared.epochs_run * ((n + capacity - 1) // capacity)
+    diverged = bool(shared.diverged)
     return TrainResult(
         n_iter=n_iter, steps=shared.steps, epochs_run=shared.epochs_run,
-        steps_run=shared.steps_run, costs=costs_array,
-        masks=buffers.recorded_masks(stack, capacity, n, steps_run),
-        moments=(moment1 if moment1.size else None, moment2 if moment2.size else None),
-        order=buffers.order, interrupted=interrupted, diverged=bool(shared.diverged))
-
-
-class TrainResult:
-    """What `train` hands back: n_iter (epochs behind the weights), steps
-    (optimiser steps behind them: a batch whose sample weights sum to 0 takes
-    none), epochs_run and steps_run (all taken, also after the last finite
-    weights), costs (recorded at
-    epochs e with e % cost_every == 0), masks (recorded dropout masks), the
-    state a later call goes on from (moments, order), whether Ctrl-C
-    stopped training at an epoch boundary (the weights are then those of
-    the epochs completed), and whether training diverged (the weights are
-    then the last ones found finite, and n_iter counts the epochs behind them)."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+        steps_run=shared.steps_run, costs=costs_array, interrupted=interrupted,
+        diverged=diverged,
+        state=state.advanced(
+            epochs=state.epochs + n_iter, steps=state.steps + shared.steps,
+            # The moments that led to divergence are no start for a later call.
+            moments=None if diverged else buffers.moments,
+            order=buffers.order, shuffle_stream=shuffle_stream, dropout_stream=dropout_stream))
 
 
 def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_every):
@@ -687,9 +640,7 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
         cost_sum = loss_sum(&net, &Y[0, 0], <floating*> NULL, 0, n, &Z[0], &A[0]) + l2_term(&net, &params[0])
         backward_deltas(&net, &params[0], &Y[0, 0], <floating*> NULL, 0, n, &Z[0], &A[0],
                         <uint8_t*> NULL, &deltas[0])
-        # learning_rate 0: gradients only; params are not written.
-        update_layers(&net, <floating*> &params[0], &grads[0], &X[0, 0], n, n, &A[0], &deltas[0],
-                      0.0, <fnn_step*> NULL, <floating*> NULL, <floating*> NULL, 0, 1)
+        weight_gradients(&net, &params[0], &grads[0], &X[0, 0], n, n, &A[0], &deltas[0], 0, 1)
     return cost_sum / n, grads_array
 
 

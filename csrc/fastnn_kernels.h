@@ -46,21 +46,23 @@ enum fnn_optimizer {
 
 /* Where an activation may sit: hidden layers need an element-wise
  * derivative (fnn_activation_backward), softmax is row-wise and only an
- * output; relu-like units are not offered as outputs. */
+ * output; relu-like units are not offered as outputs. relu_like: init="auto"
+ * starts their layers with he's scale (SPEC 4), the others with xavier's. */
 typedef struct {
     const char *name;
     int hidden;
     int output;
+    int relu_like;
 } fnn_activation_name;
 
 static const fnn_activation_name fnn_activation_names[FNN_N_ACTIVATIONS] = {
-    [FNN_SIGMOID]    = {"sigmoid", 1, 1},
-    [FNN_TANH]       = {"tanh", 1, 1},
-    [FNN_RELU]       = {"relu", 1, 0},
-    [FNN_LEAKY_RELU] = {"leaky_relu", 1, 0},
-    [FNN_ARCTAN]     = {"arctan", 1, 1},
-    [FNN_IDENTITY]   = {"identity", 1, 1},
-    [FNN_SOFTMAX]    = {"softmax", 0, 1},
+    [FNN_SIGMOID]    = {"sigmoid", 1, 1, 0},
+    [FNN_TANH]       = {"tanh", 1, 1, 0},
+    [FNN_RELU]       = {"relu", 1, 0, 1},
+    [FNN_LEAKY_RELU] = {"leaky_relu", 1, 0, 1},
+    [FNN_ARCTAN]     = {"arctan", 1, 1, 0},
+    [FNN_IDENTITY]   = {"identity", 1, 1, 0},
+    [FNN_SOFTMAX]    = {"softmax", 0, 1, 0},
 };
 
 /* A loss and the output activation it requires (-1: any output). */

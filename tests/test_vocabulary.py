@@ -57,6 +57,17 @@ def test_the_stack_refuses_a_name_outside_the_vocabulary():
         DenseStack([2, 1], ["sigmoid"], "hinge")
 
 
+def test_auto_init_follows_the_vocabulary_s_relu_like_units():
+    from fastnn import _init
+    rng = lambda: __import__("numpy").random.default_rng(0)  # noqa: E731
+    for name in vocabulary.HIDDEN_ACTIVATIONS:
+        auto, _ = _init.initial_parameters("auto", (400, 3, 1), name, rng(), float)
+        scheme = "he" if name in vocabulary.RELU_LIKE_ACTIVATIONS else "xavier"
+        expected, _ = _init.initial_parameters(scheme, (400, 3, 1), name, rng(), float)
+        assert all((a == e).all() for a, e in zip(auto, expected)), name
+    assert set(vocabulary.RELU_LIKE_ACTIVATIONS) == {"relu", "leaky_relu"}
+
+
 def test_the_thread_limit_is_the_core_s():
     from fastnn import _constraints
     assert _constraints.MAX_THREADS == vocabulary.MAX_THREADS == 64

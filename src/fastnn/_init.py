@@ -1,8 +1,9 @@
 """Initial weights (SPEC 4): he, xavier, small, zeros, or the caller's arrays."""
 import numpy as np
 
+from fastnn._core.vocabulary import RELU_LIKE_ACTIVATIONS
+
 INIT_SCHEMES = ("auto", "he", "xavier", "small", "zeros")
-_RELU_LIKE = ("relu", "leaky_relu")
 
 
 def initial_parameters(init, layer_sizes, hidden_activation, rng, dtype):
@@ -21,7 +22,7 @@ def initial_parameters(init, layer_sizes, hidden_activation, rng, dtype):
             "Use init='auto', 'he', 'xavier' or 'small'."
         )
     if init == "auto":
-        init = "he" if hidden_activation in _RELU_LIKE else "xavier"
+        init = "he" if hidden_activation in RELU_LIKE_ACTIVATIONS else "xavier"
     coefs = []
     for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
         if init == "zeros":

@@ -37,6 +37,7 @@ cdef extern from "fastnn_kernels.h" nogil:
         const char* name
         int hidden
         int output
+        int relu_like
     ctypedef struct fnn_loss_name:
         const char* name
         int output_activation

@@ -25,6 +25,10 @@ HIDDEN_ACTIVATIONS = tuple(fnn_activation_names[code].name.decode()
 #: Activations an output layer may use.
 OUTPUT_ACTIVATIONS = tuple(fnn_activation_names[code].name.decode()
                            for code in range(FNN_N_ACTIVATIONS) if fnn_activation_names[code].output)
+#: Hidden activations whose layers init="auto" starts at he's scale.
+RELU_LIKE_ACTIVATIONS = tuple(fnn_activation_names[code].name.decode()
+                              for code in range(FNN_N_ACTIVATIONS)
+                              if fnn_activation_names[code].relu_like)
 LOSSES = tuple(LOSS_CODES)
 OPTIMIZERS = tuple(OPTIMIZER_CODES)
 #: loss -> the output activation it needs (None: any output activation).

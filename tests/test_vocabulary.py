@@ -2,6 +2,7 @@
 the C tables (fastnn._core.vocabulary), and everything that names them agrees."""
 import inspect
 
+import numpy as np
 import pytest
 
 import fastnn
@@ -59,11 +60,12 @@ def test_the_stack_refuses_a_name_outside_the_vocabulary():
 
 def test_auto_init_follows_the_vocabulary_s_relu_like_units():
     from fastnn import _init
-    rng = lambda: __import__("numpy").random.default_rng(0)  # noqa: E731
     for name in vocabulary.HIDDEN_ACTIVATIONS:
-        auto, _ = _init.initial_parameters("auto", (400, 3, 1), name, rng(), float)
+        auto, _ = _init.initial_parameters("auto", (400, 3, 1), name,
+                                           np.random.default_rng(0), float)
         scheme = "he" if name in vocabulary.RELU_LIKE_ACTIVATIONS else "xavier"
-        expected, _ = _init.initial_parameters(scheme, (400, 3, 1), name, rng(), float)
+        expected, _ = _init.initial_parameters(scheme, (400, 3, 1), name,
+                                               np.random.default_rng(0), float)
         assert all((a == e).all() for a, e in zip(auto, expected)), name
     assert set(vocabulary.RELU_LIKE_ACTIVATIONS) == {"relu", "leaky_relu"}
 

@@ -163,6 +163,29 @@ cdef inline void block_weight_product(const Network* net, Py_ssize_t l, const Bl
                    <int> net.sizes[l + 1])
 
 
+cdef inline Py_ssize_t weight_block_offset(const Network* net, Py_ssize_t l,
+                                           const Block* block) noexcept nogil:
+    """Where the block's first entry of W_l sits in the parameter vector."""
+    return net.coef_offsets[l] + block.first_in * net.sizes[l + 1] + block.first_out
+
+
+cdef inline bint has_weights(const Block* block) noexcept nogil:
+    return block.end_in > block.first_in and block.end_out > block.first_out
+
+
+cdef inline Py_ssize_t bias_gradient(const Network* net, Py_ssize_t l, const Block* block,
+                                     Py_ssize_t rows, double inv_rows, const floating* delta_l,
+                                     floating* grads) noexcept nogil:
+    """grads[block of b_l] = delta_l[:, block].sum(axis=0) / n; returns where
+    the block starts in the parameter vector (-1: this thread has no units)."""
+    if block.end_unit == block.first_unit:
+        return -1
+    cdef Py_ssize_t offset = net.intercept_offsets[l] + block.first_unit
+    column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
+                net.sizes[l + 1], inv_rows, grads + offset)
+    return offset
+
+
 cdef void weight_gradients(const Network* net, const floating* params, floating* grads,
                            const floating* X_batch, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, int thread,
@@ -179,11 +202,8 @@ cdef void weight_gradients(const Network* net, const floating* params, floating*
     for l in range(net.n_layers):
         block = thread_block(net, l, thread, n_threads)
         delta_l = deltas + net.capacity * net.unit_offsets[l]
-        if block.end_unit > block.first_unit:
-            column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
-                        net.sizes[l + 1], inv_rows,
-                        grads + net.intercept_offsets[l] + block.first_unit)
-        if block.end_in == block.first_in or block.end_out == block.first_out:
+        bias_gradient(net, l, &block, rows, inv_rows, delta_l, grads)
+        if not has_weights(&block):
             continue
         for k in range(block.first_in, block.end_in):
             row_start = net.coef_offsets[l] + k * net.sizes[l + 1] + block.first_out
@@ -192,8 +212,7 @@ cdef void weight_gradients(const Network* net, const floating* params, floating*
         block_weight_product(net, l, &block, rows, <floating> inv_rows,
                              layer_input(net, l, X_batch, A), delta_l,
                              <floating> (net.l2 * inv_rows),
-                             grads + net.coef_offsets[l] + block.first_in * net.sizes[l + 1]
-                             + block.first_out)
+                             grads + weight_block_offset(net, l, &block))
 
 
 cdef void gradient_descent_step(const Network* net, floating* params, floating* grads,
@@ -212,18 +231,15 @@ cdef void gradient_descent_step(const Network* net, floating* params, floating* 
     for l in range(net.n_layers):
         block = thread_block(net, l, thread, n_threads)
         delta_l = deltas + net.capacity * net.unit_offsets[l]
-        if block.end_unit > block.first_unit:
-            offset = net.intercept_offsets[l] + block.first_unit
-            column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
-                        net.sizes[l + 1], inv_rows, grads + offset)
+        offset = bias_gradient(net, l, &block, rows, inv_rows, delta_l, grads)
+        if offset >= 0:
             axpy(block.end_unit - block.first_unit, -learning_rate, grads + offset, params + offset)
-        if block.end_in == block.first_in or block.end_out == block.first_out:
+        if not has_weights(&block):
             continue
         block_weight_product(net, l, &block, rows, <floating> (-learning_rate * inv_rows),
                              layer_input(net, l, X_batch, A), delta_l,
                              <floating> (1.0 - learning_rate * net.l2 * inv_rows),
-                             params + net.coef_offsets[l] + block.first_in * net.sizes[l + 1]
-                             + block.first_out)
+                             params + weight_block_offset(net, l, &block))
 
 
 cdef void optimizer_update(const Network* net, floating* params, floating* grads,
@@ -244,23 +260,20 @@ cdef void optimizer_update(const Network* net, floating* params, floating* grads
     for l in range(net.n_layers):
         block = thread_block(net, l, thread, n_threads)
         delta_l = deltas + net.capacity * net.unit_offsets[l]
-        if block.end_unit > block.first_unit:
-            offset = net.intercept_offsets[l] + block.first_unit
-            column_sums(delta_l + block.first_unit, rows, block.end_unit - block.first_unit,
-                        net.sizes[l + 1], inv_rows, grads + offset)
+        offset = bias_gradient(net, l, &block, rows, inv_rows, delta_l, grads)
+        if offset >= 0:
             block_step.l2_scale = 0.0
             optimizer_step(params + offset, grads + offset,
                            moment1 + offset if moment1 != NULL else NULL,
                            moment2 + offset if moment2 != NULL else NULL,
                            block.end_unit - block.first_unit, &block_step)
-        if block.end_in == block.first_in or block.end_out == block.first_out:
+        if not has_weights(&block):
             continue
         # grads[block] = (A_{l-1}.T @ delta_l)[block] / n, then per row of the
         # block: g = grads + (l2/n) W; moments; W -= lr * (the rule's direction)
         block_weight_product(net, l, &block, rows, <floating> inv_rows,
                              layer_input(net, l, X_batch, A), delta_l, <floating> 0.0,
-                             grads + net.coef_offsets[l] + block.first_in * net.sizes[l + 1]
-                             + block.first_out)
+                             grads + weight_block_offset(net, l, &block))
         block_step.l2_scale = net.l2 * inv_rows
         for k in range(block.first_in, block.end_in):
             offset = net.coef_offsets[l] + k * net.sizes[l + 1] + block.first_out

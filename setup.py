@@ -72,6 +72,7 @@ extensions = [
     core_extension("stack"),
     core_extension("dense", with_csrc=True),
     core_extension("train", with_csrc=True),
+    core_extension("twins", with_csrc=True),
 ]
 
 setup(

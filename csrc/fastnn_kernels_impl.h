@@ -58,14 +58,19 @@ static void FNN(softmax_row)(const REAL *z, REAL *a, ptrdiff_t cols)
 static inline void FNN(dropout_row)(REAL *a, uint8_t *mask, ptrdiff_t row, ptrdiff_t cols,
                                     const fnn_dropout *dropout)
 {
-    const uint32_t threshold = (uint32_t)(dropout->keep_prob * 4294967296.0);
+    /* kept: u < keep_prob * 2^32, written as u <= last so that keep_prob = 1
+     * (2^32, which no uint32_t holds) keeps every unit instead of being an
+     * out-of-range conversion. keep_prob >= 2^-32 (the estimators' bound)
+     * keeps last >= 0. */
+    const double bound = dropout->keep_prob * 4294967296.0;
+    const uint32_t last = bound >= 4294967296.0 ? UINT32_MAX : (uint32_t)bound - 1u;
     const uint32_t key_low = (uint32_t)dropout->key;
     const uint32_t key_high = (uint32_t)(dropout->key >> 32);
     const REAL inverse_keep = (REAL)(1.0 / dropout->keep_prob);
     const uint32_t first = (uint32_t)(row * cols);
     for (ptrdiff_t j = 0; j < cols; j++) {
         const uint32_t u = fnn_hash32(fnn_hash32((first + (uint32_t)j) ^ key_low) + key_high);
-        const uint8_t kept = u < threshold;
+        const uint8_t kept = u <= last;
         mask[j] = kept;
         a[j] *= kept ? inverse_keep : (REAL)0;
     }

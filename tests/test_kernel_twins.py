@@ -746,12 +746,25 @@ def test_dropout_key_examples():
 M23, M32, V2, V3 = np.zeros((2, 3)), np.zeros((3, 2)), np.zeros(2), np.zeros(3)
 MASK23 = np.ones((2, 3), np.uint8)
 # (what is wrong, the error's words, the call)
+def test_keep_prob_one_keeps_every_unit_and_the_smallest_keeps_the_draws_of_zero():
+    # keep_prob * 2^32 = 2^32 fits no 32-bit threshold: the kernel must still
+    # keep every unit (it once converted out of range and dropped them all).
+    A = np.arange(1.0, 4097.0).reshape(64, 64)
+    for dtype in (np.float32, np.float64):
+        out, mask = twins.dropout_apply(A.astype(dtype), 1.0, 12345)
+        assert mask.all()
+        np.testing.assert_array_equal(out, A.astype(dtype))
+    # keep_prob = 2^-32 keeps exactly the units whose hash is 0 (here: none)
+    _, mask = twins.dropout_apply(A, 2.0 ** -32, 12345)
+    assert not mask.any()
+
+
 BAD_CALLS = [
     ("bias width", "b has 2 entries", lambda: twins.bias_activation(M23, V2, "tanh")),
     ("no units", "at least one unit",
      lambda: twins.bias_activation(np.zeros((2, 0)), np.zeros(0), "softmax")),
-    ("keep_prob 1 with dropout", "keep_prob must be in \\(0, 1\\)",
-     lambda: twins.bias_activation(M23, V3, "tanh", keep_prob=1.0)),
+    ("keep_prob below 2**-32", "keep_prob must be in \\[2\\*\\*-32, 1\\]",
+     lambda: twins.bias_activation(M23, V3, "tanh", keep_prob=2.0**-33)),
     ("negative key", "key must be",
      lambda: twins.bias_activation(M23, V3, "tanh", keep_prob=0.5, key=-1)),
     ("activation name", "unknown activation", lambda: twins.bias_activation(M23, V3, "gelu")),

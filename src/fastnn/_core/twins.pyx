@@ -81,10 +81,12 @@ def _leading_dimension(name, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t row_st
 
 
 def _check_dropout(keep_prob, key, first_row):
-    """keep_prob in (0, 1): the kernel's threshold keep_prob * 2^32 must fit
-    32 bits (no dropout is keep_prob=None, which passes no fnn_dropout)."""
-    if not 0.0 < keep_prob < 1.0:
-        raise ValueError(f"keep_prob must be in (0, 1) for a dropout pass, got {keep_prob!r}")
+    """keep_prob in [2^-32, 1]: below, the kernel would drop every unit (its
+    draws are 32-bit); no dropout at all is keep_prob=None, which passes no
+    fnn_dropout."""
+    if not 2.0 ** -32 <= keep_prob <= 1.0:
+        raise ValueError(f"keep_prob must be in [2**-32, 1] for a dropout pass, got "
+                         f"{keep_prob!r}")
     if not 0 <= key < UINT64_END:
         raise ValueError(f"key must be a 64-bit unsigned integer, got {key!r}")
     if first_row < 0:

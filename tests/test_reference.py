@@ -344,7 +344,7 @@ def test_functions_do_not_modify_their_inputs():
                  keep_probs=[0.5, 0.5], masks=masks)
     ref.train(X, Y, coefs, intercepts, hidden_activation="relu", output_activation="softmax",
               loss="cross_entropy", learning_rate=0.1, max_iter=2, optimizer="adam",
-              keep_probs=[0.5, 0.5], dropout_masks=[masks, masks])
+              keep_probs=[0.5, 0.5], dropout_seed=12345)
     for before, after in zip(originals, [X, Y, *coefs, *intercepts, *masks]):
         np.testing.assert_array_equal(before, after)
     for before, after in zip(saved_activations, As):
@@ -406,10 +406,10 @@ def test_gd_step():
 
 def test_momentum_steps_by_hand():
     p, g1, g2 = flat(P0), flat(G1), flat(G2)
-    beta = 0.8
-    v1 = (1 - beta) * g1
-    v2 = beta * v1 + (1 - beta) * g2
-    p1, p2, state = two_steps("momentum", beta=beta)
+    momentum = 0.8
+    v1 = (1 - momentum) * g1
+    v2 = momentum * v1 + (1 - momentum) * g2
+    p1, p2, state = two_steps("momentum", momentum=momentum)
     np.testing.assert_allclose(flat(p1), p - LR * v1, rtol=1e-15)
     np.testing.assert_allclose(flat(p2), p - LR * v1 - LR * v2, rtol=1e-15)
     np.testing.assert_allclose(flat(state["v"]), v2, rtol=1e-15)
@@ -417,10 +417,10 @@ def test_momentum_steps_by_hand():
 
 def test_rmsprop_steps_by_hand():
     p, g1, g2 = flat(P0), flat(G1), flat(G2)
-    beta2, eps = 0.9, 1e-8
-    s1 = (1 - beta2) * g1 ** 2
-    s2 = beta2 * s1 + (1 - beta2) * g2 ** 2
-    p1, p2, state = two_steps("rmsprop", beta2=beta2, epsilon=eps)
+    beta_2, eps = 0.9, 1e-8
+    s1 = (1 - beta_2) * g1 ** 2
+    s2 = beta_2 * s1 + (1 - beta_2) * g2 ** 2
+    p1, p2, state = two_steps("rmsprop", beta_2=beta_2, epsilon=eps)
     expected_p1 = p - LR * g1 / (np.sqrt(s1) + eps)
     np.testing.assert_allclose(flat(p1), expected_p1, rtol=1e-15)
     np.testing.assert_allclose(flat(p2), expected_p1 - LR * g2 / (np.sqrt(s2) + eps), rtol=1e-15)
@@ -429,14 +429,14 @@ def test_rmsprop_steps_by_hand():
 
 def test_adam_steps_by_hand():
     p, g1, g2 = flat(P0), flat(G1), flat(G2)
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
     p1, p2, state = two_steps("adam")
     # first step: bias correction makes m_hat = g and v_hat = g^2
     np.testing.assert_allclose(flat(p1), p - LR * g1 / (np.abs(g1) + eps), rtol=1e-14)
-    m2 = beta1 * (1 - beta1) * g1 + (1 - beta1) * g2
-    v2 = beta2 * (1 - beta2) * g1 ** 2 + (1 - beta2) * g2 ** 2
-    m_hat = m2 / (1 - beta1 ** 2)
-    v_hat = v2 / (1 - beta2 ** 2)
+    m2 = beta_1 * (1 - beta_1) * g1 + (1 - beta_1) * g2
+    v2 = beta_2 * (1 - beta_2) * g1 ** 2 + (1 - beta_2) * g2 ** 2
+    m_hat = m2 / (1 - beta_1 ** 2)
+    v_hat = v2 / (1 - beta_2 ** 2)
     np.testing.assert_allclose(flat(p2), flat(p1) - LR * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-14)
     assert state["t"] == 2
     np.testing.assert_allclose(flat(state["m"]), m2, rtol=1e-15)
@@ -640,11 +640,13 @@ def test_training_with_dropout_reports_the_cost_without_dropout():
     X, Y = logistic_problem(n=8, seed=3)
     coefs, intercepts = random_network(rng, (3, 5, 1))
     keep_probs = [1.0, 0.6]
-    step_masks = [None, (rng.random((8, 5)) < 0.6).astype(float)]
+    # step 0's masks: none for the data (keep 1), a drawn one for the hidden layer
+    step_masks = [None, ref.dropout_mask(ref.dropout_key(99, 0, 1), 8, 5, 0.6)]
+    assert 0 < step_masks[1].sum() < step_masks[1].size
     kwargs = dict(hidden_activation="relu", output_activation="sigmoid", loss="log_loss")
     new_coefs, new_intercepts, costs = ref.train(
         X, Y, coefs, intercepts, learning_rate=0.5, max_iter=1, cost_every=1,
-        keep_probs=keep_probs, dropout_masks=[step_masks], **kwargs)
+        keep_probs=keep_probs, dropout_seed=99, **kwargs)
     J_plain = ref.loss_gradient(X, Y, coefs, intercepts, **kwargs)[0]
     J_dropped, coef_grads, intercept_grads = ref.loss_gradient(
         X, Y, coefs, intercepts, keep_probs=keep_probs, masks=step_masks, **kwargs)

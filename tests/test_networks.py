@@ -103,6 +103,8 @@ TRAJECTORIES = {
                                   keep_prob=(0.8, 0.6)),
     "dropout on input and hidden": dict(max_iter=2, batch_size=None, cost_every=1,
                                         keep_prob=(0.9, 0.7, 1.0)),
+    "dropout on every layer input, shuffled": dict(max_iter=2, batch_size=7, shuffle=True,
+                                                   cost_every=1, keep_prob=(0.9, 0.8, 0.7)),
 }
 TRAJECTORY_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-3}
 

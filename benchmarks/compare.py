@@ -10,9 +10,9 @@ rate); initial weights differ but come from the same scheme family. Rows:
 
 - fastnn      the public estimator, construction + fit, shuffle=False,
               cost_every=epochs (the cost is recorded once, at epoch 0).
-- reference   fastnn.reference.train (NumPy, float64 only); W6 replays inverted
-              dropout with masks drawn step by step, inside the timed region,
-              by a NumPy Generator.
+- reference   fastnn.reference.train (NumPy, float64 only); W6 runs inverted
+              dropout with masks computed step by step from a seed
+              (reference.dropout_mask, the core's hash), inside the timed region.
 - PyTorch     nn.Sequential of Linear + activations (+ nn.Dropout for W6),
               torch.optim.SGD, BCEWithLogitsLoss / CrossEntropyLoss, a plain
               loop over pre-made consecutive batches; 2 threads.
@@ -203,20 +203,6 @@ def run_fastnn(w, data, dtype):
     return model.coefs_, model.intercepts_
 
 
-class DropoutMasks:
-    """reference.train's dropout_masks[step], drawn when the step asks for it."""
-
-    def __init__(self, w, seed=0):
-        self.rng = np.random.default_rng(seed)
-        self.keep, self.widths = w.keep_prob, hidden_sizes(w)
-        b = batch_rows(w)
-        self.rows = [min(b, w.n - start) for start in range(0, w.n, b)]
-
-    def __getitem__(self, step):
-        rows = self.rows[step % len(self.rows)]
-        return [None] + [self.rng.random((rows, width)) < self.keep for width in self.widths]
-
-
 def run_reference(w, data, dtype):
     rng = np.random.default_rng(0)
     coefs = [rng.standard_normal((a, b)) * init_std(w.init, a)
@@ -226,7 +212,7 @@ def run_reference(w, data, dtype):
     dropout = {}
     if w.keep_prob < 1:
         dropout = dict(keep_probs=[1.0] + [w.keep_prob] * len(hidden_sizes(w)),
-                       dropout_masks=DropoutMasks(w))
+                       dropout_seed=0)
     coefs, intercepts, _ = reference.train(
         data.X[dtype], data.Y64, coefs, intercepts, hidden_activation=w.activation or "identity",
         output_activation=output, loss=loss, learning_rate=w.lr, max_iter=w.epochs,

@@ -1,6 +1,7 @@
 """Networks with hidden layers, trained by the compiled core, against
 fastnn.reference: gradients, trajectories (full batch, shuffled mini-batches,
-dropout with replayed masks), and the notes' worked examples."""
+dropout with the masks the reference computes from the core's seed), and the
+notes' worked examples."""
 import numpy as np
 import pytest
 
@@ -8,7 +9,10 @@ from fastnn import DeepNetwork, DeepRegressor, LogisticRegression, ShallowNetwor
 from fastnn import reference as ref
 from fastnn.datasets import petal, xnor, xnor_weights
 from fastnn.gradcheck import gradcheck
+from fastnn._core import train as core
+from fastnn._core.stack import DenseStack
 from fastnn._random import training_generators
+from fastnn._training import Optimizer, TrainingPlan, TrainingState
 
 from conftest import relative_error
 
@@ -99,6 +103,8 @@ TRAJECTORIES = {
                                   keep_prob=(0.8, 0.6)),
     "dropout on input and hidden": dict(max_iter=2, batch_size=None, cost_every=1,
                                         keep_prob=(0.9, 0.7, 1.0)),
+    "dropout on every layer input, shuffled": dict(max_iter=2, batch_size=7, shuffle=True,
+                                                   cost_every=1, keep_prob=(0.9, 0.8, 0.7)),
 }
 TRAJECTORY_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-3}
 
@@ -112,23 +118,23 @@ def test_training_trajectory_equals_reference(case, loss, output, n_targets, dty
     assert X.shape[0] % 7 != 0
     model = make_model(loss, output, (6, 5), "tanh", learning_rate=0.1, l2=0.05,
                        random_state=4, **settings)
-    model._record_dropout_steps = 100
     start = make_model(loss, output, (6, 5), "tanh", max_iter=0, random_state=4).fit(X, y)
     model.fit(X.astype(dtype), y)
 
     keep = model._keep_probs(3)
-    masks = getattr(model, "_recorded_dropout_masks", None) if np.any(keep < 1) else None
-    if masks is not None:
-        n_steps = settings["max_iter"] * -(-40 // (settings["batch_size"] or 40))
-        assert len(masks) == n_steps
+    dropout = bool(np.any(keep < 1))
+    n_steps = settings["max_iter"] * -(-40 // (settings["batch_size"] or 40))
+    assert model._training_state.steps == n_steps  # the steps the dropout keys count
     batch_size = settings["batch_size"]
     shuffle = settings.get("shuffle", False) and batch_size is not None
+    # A fresh fit's dropout seed: the first draw of its dropout stream.
+    seed = training_generators(4)[2].random_raw() if dropout else None
     coefs, intercepts, costs = ref.train(
         X.astype(dtype), targets_matrix(model, y), start.coefs_, start.intercepts_,
         learning_rate=0.1, max_iter=settings["max_iter"], batch_size=batch_size,
         shuffle=shuffle, bit_generator=training_generators(4)[1] if shuffle else None,
-        l2=0.05, cost_every=settings["cost_every"], keep_probs=keep if masks else None,
-        dropout_masks=masks, **reference_args(model))
+        l2=0.05, cost_every=settings["cost_every"], keep_probs=keep if dropout else None,
+        dropout_seed=seed, **reference_args(model))
     tolerance = TRAJECTORY_TOLERANCE[dtype]
     for actual, expected in zip(model.coefs_ + model.intercepts_, coefs + intercepts):
         assert actual.dtype == dtype
@@ -136,14 +142,54 @@ def test_training_trajectory_equals_reference(case, loss, output, n_targets, dty
     np.testing.assert_allclose(model.costs_, costs, rtol=tolerance)
 
 
+@pytest.mark.parametrize("first_step", [0, 5], ids=["fresh", "5 steps on"])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_one_dropout_step_uses_the_reference_masks(n_threads, first_step):
+    """The masks the core draws are reference.dropout_mask's for (its seed,
+    the global step, the layer): one full-batch gd step with input and hidden
+    dropout equals the reference's step with those masks, bit-close in float64,
+    whatever the threads' split of the rows and however many steps came before."""
+    rng = np.random.default_rng(7)
+    sizes, keep = (5, 8, 6, 3), (0.8, 0.6, 0.7)
+    X = rng.standard_normal((23, sizes[0]))
+    Y = np.eye(3)[rng.integers(0, 3, 23)]
+    coefs = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
+    intercepts = [rng.standard_normal(b) * 0.3 for b in sizes[1:]]
+    stack = DenseStack(sizes, ["tanh", "tanh", "softmax"], "cross_entropy", 0.01, 0.0, keep)
+    params = stack.pack(coefs, intercepts, np.float64)
+    before = params.copy()
+    state = TrainingState(shuffle_stream=np.random.PCG64(1), dropout_stream=np.random.PCG64(2),
+                          steps=first_step)
+    result = core.train(stack, params, X, Y, TrainingPlan(epochs=1, batch_size=23,
+                                                          n_threads=n_threads),
+                        Optimizer(kind="gd", learning_rate=0.5), state)
+    assert result.steps == 1 and result.state.steps == first_step + 1
+
+    seed = np.random.PCG64(2).random_raw()  # the one draw of the call
+
+    def reference_step(step):
+        masks = ref.step_dropout_masks(seed, step, 23, sizes[:-1], keep)
+        _, coef_grads, intercept_grads = ref.loss_gradient(
+            X, Y, coefs, intercepts, "tanh", "softmax", "cross_entropy",
+            keep_probs=keep, masks=masks)
+        return -0.5 * stack.pack(coef_grads, intercept_grads, np.float64)
+
+    assert relative_error(params - before, reference_step(first_step)) < 1e-12
+    # the masks matter: those of the next step give another update
+    assert relative_error(params - before, reference_step(first_step + 1)) > 1e-3
+
+
 def test_dropout_keeps_the_requested_fraction():
     X, y = make_problem("cross_entropy", 3, n_samples=200, n_features=30)
     model = DeepNetwork((50, 40), keep_prob=(0.8, 0.5, 0.9), batch_size=20, max_iter=20,
                         random_state=0)
-    model._record_dropout_steps = 200
     model.fit(X, y)
-    masks = model._recorded_dropout_masks
-    assert len(masks) == 200
+    assert model._training_state.steps == 200
+    # The masks of that fit, computed from its seed (the core draws these,
+    # test_one_dropout_step_uses_the_reference_masks).
+    seed = training_generators(0)[2].random_raw()
+    masks = [ref.step_dropout_masks(seed, step, 20, (30, 50, 40), (0.8, 0.5, 0.9))
+             for step in range(200)]
     for layer, keep_prob in enumerate((0.8, 0.5, 0.9)):
         kept = np.mean([step[layer].mean() for step in masks])
         assert abs(kept - keep_prob) < 0.01, (layer, kept)

@@ -27,8 +27,8 @@ def reference_train(model, start, X, y, **settings):
         batch_size=batch_size, shuffle=shuffle,
         bit_generator=training_generators(settings["random_state"])[1] if shuffle else None,
         l2=settings.get("l2", 0.0), cost_every=1, optimizer=model.optimizer,
-        beta=model.momentum, beta1=model.beta_1, beta2=model.beta_2, epsilon=model.epsilon,
-        decay=model.decay_rate if model.learning_rate_schedule == "inverse" else 0.0)
+        momentum=model.momentum, beta_1=model.beta_1, beta_2=model.beta_2, epsilon=model.epsilon,
+        decay_rate=model.decay_rate if model.learning_rate_schedule == "inverse" else 0.0)
 
 
 @pytest.mark.parametrize("schedule", ["constant", "inverse"])

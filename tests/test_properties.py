@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from fastnn import reference as ref
 from fastnn._core import train as core
 from fastnn._core.stack import DenseStack
+from fastnn._training import Optimizer, TrainingPlan, TrainingState
 
 from conftest import relative_error
 
@@ -93,9 +94,15 @@ def test_training_with_dropout_and_batches_equals_reference(net, data):
     epochs = data.draw(st.integers(1, 3))
     params = stack.pack(net["coefs"], net["intercepts"], np.float64)
     shuffle_bits, check_bits = np.random.PCG64(7), np.random.PCG64(7)
-    result = core.train(stack, params, net["X"], net["Y"], 0.01, epochs, batch, shuffle, 1,
-                        shuffle_bits, np.random.PCG64(8), None, 10**6, threads)
+    result = core.train(stack, params, net["X"], net["Y"],
+                        TrainingPlan(epochs=epochs, batch_size=batch, shuffle=shuffle,
+                                     cost_every=1, n_threads=threads),
+                        Optimizer(kind="gd", learning_rate=0.01),
+                        TrainingState(shuffle_stream=shuffle_bits,
+                                      dropout_stream=np.random.PCG64(8)))
     has_dropout = any(p < 1 for p in keep)
+    # the call's dropout seed: one draw of its dropout stream, if it has dropout
+    dropout_seed = np.random.PCG64(8).random_raw() if has_dropout else None
     try:
         with np.errstate(over="raise", invalid="raise"):
             coefs, intercepts, costs = ref.train(
@@ -105,7 +112,7 @@ def test_training_with_dropout_and_batches_equals_reference(net, data):
                 shuffle=shuffle, bit_generator=check_bits if shuffle else None, l2=net["l2"],
                 leaky_slope=net["leaky_slope"], cost_every=1,
                 keep_probs=keep if has_dropout else None,
-                dropout_masks=result.masks if has_dropout else None)
+                dropout_seed=dropout_seed)
             # the core also judges the final weights by their own cost
             Zs, As = ref.forward(net["X"], coefs, intercepts, net["hidden"], net["output"],
                                  net["leaky_slope"])
@@ -119,3 +126,25 @@ def test_training_with_dropout_and_batches_equals_reference(net, data):
     for actual, expected in zip(got_coefs + got_intercepts, coefs + intercepts):
         assert relative_error(actual, expected) < 1e-9 or np.max(np.abs(actual - expected)) < 1e-12
     np.testing.assert_allclose(result.costs, costs, rtol=1e-9, atol=1e-12)
+
+
+@given(st.integers(0, 2**64 - 1), st.integers(1, 40), st.integers(1, 70),
+       st.sampled_from([0.9, 0.6, 0.25, 2.0**-32]), st.data())
+def test_dropout_mask_of_some_rows_is_those_rows_of_the_whole_mask(key, rows, cols,
+                                                                  keep_prob, data):
+    """A unit's draw depends on its batch row, not on which piece of the batch
+    it is drawn with: the threads' shares of the rows, and any other cut,
+    reproduce the whole batch's mask."""
+    whole = ref.dropout_mask(key, rows, cols, keep_prob)
+    assert whole.shape == (rows, cols) and whole.dtype == np.uint8
+    assert set(np.unique(whole)) <= {0, 1}
+    first = data.draw(st.integers(0, rows))
+    count = data.draw(st.integers(0, rows - first))
+    np.testing.assert_array_equal(
+        ref.dropout_mask(key, count, cols, keep_prob, first_row=first),
+        whole[first:first + count])
+    n_threads = data.draw(st.integers(2, 8))
+    shares = [ref.dropout_mask(key, rows * (t + 1) // n_threads - rows * t // n_threads, cols,
+                               keep_prob, first_row=rows * t // n_threads)
+              for t in range(n_threads)]
+    np.testing.assert_array_equal(np.concatenate(shares), whole)

@@ -344,7 +344,7 @@ def test_functions_do_not_modify_their_inputs():
                  keep_probs=[0.5, 0.5], masks=masks)
     ref.train(X, Y, coefs, intercepts, hidden_activation="relu", output_activation="softmax",
               loss="cross_entropy", learning_rate=0.1, max_iter=2, optimizer="adam",
-              keep_probs=[0.5, 0.5], dropout_masks=[masks, masks])
+              keep_probs=[0.5, 0.5], dropout_seed=12345)
     for before, after in zip(originals, [X, Y, *coefs, *intercepts, *masks]):
         np.testing.assert_array_equal(before, after)
     for before, after in zip(saved_activations, As):
@@ -406,10 +406,10 @@ def test_gd_step():
 
 def test_momentum_steps_by_hand():
     p, g1, g2 = flat(P0), flat(G1), flat(G2)
-    beta = 0.8
-    v1 = (1 - beta) * g1
-    v2 = beta * v1 + (1 - beta) * g2
-    p1, p2, state = two_steps("momentum", beta=beta)
+    momentum = 0.8
+    v1 = (1 - momentum) * g1
+    v2 = momentum * v1 + (1 - momentum) * g2
+    p1, p2, state = two_steps("momentum", momentum=momentum)
     np.testing.assert_allclose(flat(p1), p - LR * v1, rtol=1e-15)
     np.testing.assert_allclose(flat(p2), p - LR * v1 - LR * v2, rtol=1e-15)
     np.testing.assert_allclose(flat(state["v"]), v2, rtol=1e-15)
@@ -417,10 +417,10 @@ def test_momentum_steps_by_hand():
 
 def test_rmsprop_steps_by_hand():
     p, g1, g2 = flat(P0), flat(G1), flat(G2)
-    beta2, eps = 0.9, 1e-8
-    s1 = (1 - beta2) * g1 ** 2
-    s2 = beta2 * s1 + (1 - beta2) * g2 ** 2
-    p1, p2, state = two_steps("rmsprop", beta2=beta2, epsilon=eps)
+    beta_2, eps = 0.9, 1e-8
+    s1 = (1 - beta_2) * g1 ** 2
+    s2 = beta_2 * s1 + (1 - beta_2) * g2 ** 2
+    p1, p2, state = two_steps("rmsprop", beta_2=beta_2, epsilon=eps)
     expected_p1 = p - LR * g1 / (np.sqrt(s1) + eps)
     np.testing.assert_allclose(flat(p1), expected_p1, rtol=1e-15)
     np.testing.assert_allclose(flat(p2), expected_p1 - LR * g2 / (np.sqrt(s2) + eps), rtol=1e-15)
@@ -429,14 +429,14 @@ def test_rmsprop_steps_by_hand():
 
 def test_adam_steps_by_hand():
     p, g1, g2 = flat(P0), flat(G1), flat(G2)
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
     p1, p2, state = two_steps("adam")
     # first step: bias correction makes m_hat = g and v_hat = g^2
     np.testing.assert_allclose(flat(p1), p - LR * g1 / (np.abs(g1) + eps), rtol=1e-14)
-    m2 = beta1 * (1 - beta1) * g1 + (1 - beta1) * g2
-    v2 = beta2 * (1 - beta2) * g1 ** 2 + (1 - beta2) * g2 ** 2
-    m_hat = m2 / (1 - beta1 ** 2)
-    v_hat = v2 / (1 - beta2 ** 2)
+    m2 = beta_1 * (1 - beta_1) * g1 + (1 - beta_1) * g2
+    v2 = beta_2 * (1 - beta_2) * g1 ** 2 + (1 - beta_2) * g2 ** 2
+    m_hat = m2 / (1 - beta_1 ** 2)
+    v_hat = v2 / (1 - beta_2 ** 2)
     np.testing.assert_allclose(flat(p2), flat(p1) - LR * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-14)
     assert state["t"] == 2
     np.testing.assert_allclose(flat(state["m"]), m2, rtol=1e-15)
@@ -553,6 +553,61 @@ def test_minibatches_full_batch_and_bad_sizes():
 
 
 # ---------------------------------------------------------------------------
+# Dropout masks: the compiled loop's hash (csrc/fastnn_kernels.c)
+# ---------------------------------------------------------------------------
+
+def hash32_one(x):
+    """fnn_hash32 (lowbias32) on one integer, written out in Python integers."""
+    x &= 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+def test_dropout_key_is_splitmix64s_finaliser():
+    # splitmix64 started from 0 outputs these two (its published first values)
+    assert ref.dropout_key(0, 0, 0) == 0xE220A8397B1DCDAF
+    assert ref.dropout_key(0x9E3779B97F4A7C15, 0, 0) == 0x6E789E6AA1B965F4
+    # the step moves the input by 256, the layer by 1, modulo 2**64
+    assert ref.dropout_key(5, 3, 2) == ref.dropout_key(5 + 3 * 256 + 2, 0, 0)
+    assert ref.dropout_key(2**64 - 1, 0, 1) == ref.dropout_key(0, 0, 0)
+    assert ref.dropout_key(2**64 - 1, 2**60, 255) < 2**64
+    assert len({ref.dropout_key(7, step, layer) for step in range(50) for layer in range(4)}) == 200
+
+
+@pytest.mark.parametrize("key, first_row, rows, cols, keep_prob", [
+    (0, 0, 3, 4, 0.5),
+    (2**64 - 1, 7, 5, 3, 0.9),
+    (0x0123456789ABCDEF, 2**32 // 3 - 1, 4, 3, 0.3),  # row * cols wraps past 2**32
+    (0xFEDCBA9876543210, 2, 6, 5, 2.0**-32),          # threshold 1: only u == 0 kept
+], ids=["zero key", "all-ones key", "index wraps", "tiny keep_prob"])
+def test_dropout_mask_is_the_c_formula_unit_by_unit(key, first_row, rows, cols, keep_prob):
+    key_low, key_high = key & 0xFFFFFFFF, key >> 32
+    threshold = int(keep_prob * 2**32)
+    expected = [[hash32_one(hash32_one(((first_row + i) * cols + j) ^ key_low) + key_high)
+                 < threshold for j in range(cols)] for i in range(rows)]
+    mask = ref.dropout_mask(key, rows, cols, keep_prob, first_row=first_row)
+    assert mask.dtype == np.uint8 and mask.shape == (rows, cols)
+    np.testing.assert_array_equal(mask, np.array(expected, dtype=np.uint8))
+
+
+def test_dropout_mask_edges():
+    np.testing.assert_array_equal(ref.dropout_mask(123, 3, 4, 1.0), np.ones((3, 4), np.uint8))
+    assert ref.dropout_mask(123, 0, 4, 0.5).shape == (0, 4)
+    for bad in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="keep_prob"):
+            ref.dropout_mask(123, 3, 4, bad)
+    # step_dropout_masks: one mask per layer input, None where nothing is dropped
+    masks = ref.step_dropout_masks(9, 4, 6, (3, 5, 2), (0.8, 1.0, 0.5))
+    assert masks[1] is None
+    np.testing.assert_array_equal(masks[0], ref.dropout_mask(ref.dropout_key(9, 4, 0), 6, 3, 0.8))
+    np.testing.assert_array_equal(masks[2], ref.dropout_mask(ref.dropout_key(9, 4, 2), 6, 2, 0.5))
+
+
+# ---------------------------------------------------------------------------
 # Training loop
 # ---------------------------------------------------------------------------
 
@@ -640,11 +695,13 @@ def test_training_with_dropout_reports_the_cost_without_dropout():
     X, Y = logistic_problem(n=8, seed=3)
     coefs, intercepts = random_network(rng, (3, 5, 1))
     keep_probs = [1.0, 0.6]
-    step_masks = [None, (rng.random((8, 5)) < 0.6).astype(float)]
+    # step 0's masks: none for the data (keep 1), a drawn one for the hidden layer
+    step_masks = [None, ref.dropout_mask(ref.dropout_key(99, 0, 1), 8, 5, 0.6)]
+    assert 0 < step_masks[1].sum() < step_masks[1].size
     kwargs = dict(hidden_activation="relu", output_activation="sigmoid", loss="log_loss")
     new_coefs, new_intercepts, costs = ref.train(
         X, Y, coefs, intercepts, learning_rate=0.5, max_iter=1, cost_every=1,
-        keep_probs=keep_probs, dropout_masks=[step_masks], **kwargs)
+        keep_probs=keep_probs, dropout_seed=99, **kwargs)
     J_plain = ref.loss_gradient(X, Y, coefs, intercepts, **kwargs)[0]
     J_dropped, coef_grads, intercept_grads = ref.loss_gradient(
         X, Y, coefs, intercepts, keep_probs=keep_probs, masks=step_masks, **kwargs)
@@ -653,6 +710,48 @@ def test_training_with_dropout_reports_the_cost_without_dropout():
     for new, old, grad in zip(new_coefs + new_intercepts, coefs + intercepts,
                               coef_grads + intercept_grads):
         np.testing.assert_allclose(new, old - 0.5 * grad, rtol=1e-14)
+
+
+def test_training_with_dropout_draws_each_steps_masks_from_the_seed():
+    rng = np.random.default_rng(4)
+    X, Y = logistic_problem(n=10, seed=4)
+    coefs, intercepts = random_network(rng, (3, 4, 1))
+    keep_probs = [0.9, 0.7]
+    kwargs = dict(hidden_activation="tanh", output_activation="sigmoid", loss="log_loss")
+    new_coefs, new_intercepts, _ = ref.train(
+        X, Y, coefs, intercepts, learning_rate=0.3, max_iter=2, batch_size=4, cost_every=1,
+        keep_probs=keep_probs, dropout_seed=2**64 - 5, **kwargs)
+    # the same loop written out: 2 epochs of batches of 4, 4 and 2 rows, step
+    # s (0..5, counted across the epochs) dropping with its own masks
+    params = [coefs[0], intercepts[0], coefs[1], intercepts[1]]
+    step = 0
+    for epoch in range(2):
+        for start in range(0, 10, 4):
+            rows = slice(start, start + 4)
+            n_rows = len(X[rows])
+            masks = [ref.dropout_mask(ref.dropout_key(2**64 - 5, step, l), n_rows, size, p)
+                     for l, (size, p) in enumerate(zip((3, 4), keep_probs))]
+            _, coef_grads, intercept_grads = ref.loss_gradient(
+                X[rows], Y[rows], params[0::2], params[1::2], keep_probs=keep_probs,
+                masks=masks, **kwargs)
+            grads = [coef_grads[0], intercept_grads[0], coef_grads[1], intercept_grads[1]]
+            params = [p - 0.3 * g for p, g in zip(params, grads)]
+            step += 1
+    for got, expected in zip(new_coefs + new_intercepts, params[0::2] + params[1::2]):
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+def test_train_needs_keep_probs_and_dropout_seed_together():
+    X, Y = logistic_problem(n=4)
+    kwargs = dict(hidden_activation="relu", output_activation="sigmoid", loss="log_loss",
+                  learning_rate=0.1, max_iter=1)
+    with pytest.raises(ValueError, match="dropout_seed"):
+        ref.train(X, Y, [np.zeros((3, 1))], [np.zeros(1)], keep_probs=[0.5], **kwargs)
+    with pytest.raises(ValueError, match="keep_probs"):
+        ref.train(X, Y, [np.zeros((3, 1))], [np.zeros(1)], dropout_seed=1, **kwargs)
+    with pytest.raises(ValueError, match="uint64"):
+        ref.train(X, Y, [np.zeros((3, 1))], [np.zeros(1)], keep_probs=[0.5], dropout_seed=-1,
+                  **kwargs)
 
 
 def test_train_rejects_shuffle_without_generator():

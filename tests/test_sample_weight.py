@@ -64,15 +64,18 @@ def test_bad_weights_are_refused(weights, fragment):
         LogisticRegression().fit(X, y, sample_weight=weights)
 
 
+@pytest.mark.parametrize("keep_prob", [1.0, 0.7], ids=["no dropout", "dropout"])
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_a_batch_of_zero_weights_is_no_batch(n_threads):
+def test_a_batch_of_zero_weights_is_no_batch(n_threads, keep_prob):
     # Rows of weight 0 count as absent: a mini-batch made only of them takes
-    # no step (it divided by 0 and the whole fit "diverged").
+    # no step (it divided by 0 and the whole fit "diverged"). Nor does it use
+    # up a step's dropout masks (reference.dropout_key counts steps taken).
     X, y, _ = data()
     weights = np.ones(40)
     weights[10:20] = 0
     settings = dict(max_iter=5, batch_size=10, shuffle=False, optimizer="adam",
-                    learning_rate=0.05, cost_every=1, n_threads=n_threads, random_state=0)
+                    learning_rate=0.05, cost_every=1, n_threads=n_threads, random_state=0,
+                    keep_prob=keep_prob)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         weighted = DeepNetwork((5,), **settings).fit(X, y, sample_weight=weights)

@@ -12,6 +12,9 @@ is ``b_l`` of shape ``(n_l,)``.
 
 Every function is pure (returns new arrays, never writes into its arguments)
 except ``shuffle_in_place``, which mirrors the compiled in-place shuffle.
+Randomness is mirrored draw for draw where the compiled loop has it:
+``shuffle_in_place`` from a bit generator, ``dropout_mask`` as a hash of
+(seed, step, layer, row, unit).
 """
 
 import numpy as np
@@ -329,8 +332,13 @@ def init_optimizer_state(optimizer, params):
 
 
 def optimizer_step(optimizer, params, grads, state, learning_rate,
-                   beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):
-    """One update; returns (new_params, new_state) and leaves the inputs untouched."""
+                   momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """One update; returns (new_params, new_state) and leaves the inputs untouched.
+
+    The constants bear the estimators' names: momentum (the "momentum" rule's
+    average), beta_1 (adam's first moment), beta_2 (rmsprop's and adam's
+    second moment), epsilon (rmsprop's and adam's guard).
+    """
     _check_name("optimizer", optimizer, OPTIMIZERS)
     params = [_as_float(p) for p in params]
     grads = [_as_float(g) for g in grads]
@@ -338,22 +346,22 @@ def optimizer_step(optimizer, params, grads, state, learning_rate,
     if optimizer == "gd":
         return [p - learning_rate * g for p, g in zip(params, grads)], {"t": t}
     if optimizer == "momentum":
-        v = [beta * v + (1.0 - beta) * g for v, g in zip(state["v"], grads)]
+        v = [momentum * v + (1.0 - momentum) * g for v, g in zip(state["v"], grads)]
         new_params = [p - learning_rate * v_p for p, v_p in zip(params, v)]
         return new_params, {"t": t, "v": v}
     if optimizer == "rmsprop":
-        s = [beta2 * s + (1.0 - beta2) * g * g for s, g in zip(state["s"], grads)]
+        s = [beta_2 * s + (1.0 - beta_2) * g * g for s, g in zip(state["s"], grads)]
         new_params = [p - learning_rate * g / (np.sqrt(s_p) + epsilon)
                       for p, g, s_p in zip(params, grads, s)]
         return new_params, {"t": t, "s": s}
     # adam: the moments start at zero, so early averages are biased towards zero;
     # dividing by 1 - beta^t removes that bias.
-    m = [beta1 * m + (1.0 - beta1) * g for m, g in zip(state["m"], grads)]
-    v = [beta2 * v + (1.0 - beta2) * g * g for v, g in zip(state["v"], grads)]
+    m = [beta_1 * m + (1.0 - beta_1) * g for m, g in zip(state["m"], grads)]
+    v = [beta_2 * v + (1.0 - beta_2) * g * g for v, g in zip(state["v"], grads)]
     new_params = []
     for p, m_p, v_p in zip(params, m, v):
-        m_hat = m_p / (1.0 - beta1 ** t)
-        v_hat = v_p / (1.0 - beta2 ** t)
+        m_hat = m_p / (1.0 - beta_1 ** t)
+        v_hat = v_p / (1.0 - beta_2 ** t)
         new_params.append(p - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon))
     return new_params, {"t": t, "m": m, "v": v}
 
@@ -398,7 +406,7 @@ def gradient_check_network(X, Y, coefs, intercepts, hidden_activation, output_ac
 
 
 # ---------------------------------------------------------------------------
-# SPEC 8. Shuffling, mini-batches and the training loop.
+# SPEC 8. Shuffling and mini-batches.
 # ---------------------------------------------------------------------------
 
 def bounded_uint(bit_generator, high):
@@ -439,16 +447,103 @@ def minibatches(order, batch_size):
     return [order[start:start + batch_size].copy() for start in range(0, n, batch_size)]
 
 
+# ---------------------------------------------------------------------------
+# SPEC 6 and 8. Dropout masks, drawn as the compiled loop draws them.
+# ---------------------------------------------------------------------------
+
+_UINT64_MASK = (1 << 64) - 1
+
+
+def dropout_key(seed, step, layer):
+    """The 64-bit key of one step's mask of one layer (mirrors fnn_dropout_key
+    in csrc/fastnn_kernels.c): splitmix64's finaliser of
+    seed + (step << 8) + layer + 0x9e3779b97f4a7c15, in uint64 arithmetic.
+
+    seed: the compiled loop's one draw (``random_raw()``, a uint64) from the
+    dropout stream at the start of each training call, taken only when the
+    network has dropout; for a fresh fit with an int random_state that is
+    ``fastnn._random.training_generators(random_state)[2].random_raw()``.
+    step: the global optimiser step, counted across epochs (and across calls:
+    the steps earlier calls took come first); a batch that takes no step (its
+    sample weights sum to 0) draws no masks and uses up no step.
+    layer: which activations are dropped, numbered as keep_probs and
+    forward's masks: 0 the data A_0, l >= 1 the output A_l of hidden layer l.
+    """
+    z = (int(seed) + (int(step) << 8) + int(layer) + 0x9E3779B97F4A7C15) & _UINT64_MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _UINT64_MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _UINT64_MASK
+    return z ^ (z >> 31)
+
+
+def _hash32(x):
+    """lowbias32 (fnn_hash32 in csrc/fastnn_kernels.c) of a np.uint32 array;
+    the products wrap around modulo 2**32 as the C's do."""
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x7FEB352D)
+    x = x ^ (x >> np.uint32(15))
+    x = x * np.uint32(0x846CA68B)
+    x = x ^ (x >> np.uint32(16))
+    return x
+
+
+def dropout_mask(key, rows, cols, keep_prob, first_row=0):
+    """The 0/1 mask (uint8, shape (rows, cols)) of batch rows first_row ..
+    first_row + rows - 1 of a layer of `cols` units under `key` (dropout_key);
+    mirrors dropout_row in csrc/fastnn_kernels_impl.h, bit for bit.
+
+    Unit j of batch row i (rows counted within the mini-batch from 0, however
+    the batch is shared among threads) is kept when
+    hash32(hash32(uint32(i * cols + j) ^ key_low) + key_high) is below
+    uint32(keep_prob * 2**32), key_low and key_high the key's low and high 32
+    bits, all in uint32 arithmetic: a pure function of (key, i, j), so the
+    rows of a batch may be drawn in any pieces (first_row). Kept units are
+    then scaled by 1 / keep_prob (forward). keep_prob 1 keeps every unit
+    (the compiled loop draws no mask there).
+    """
+    keep_prob = float(keep_prob)
+    if not 0.0 < keep_prob <= 1.0:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob!r}")
+    if rows < 0 or cols < 0 or first_row < 0:
+        raise ValueError(f"rows, cols and first_row must be >= 0, got {rows}, {cols}, {first_row}")
+    if keep_prob == 1.0:
+        return np.ones((rows, cols), dtype=np.uint8)
+    key = int(key)
+    key_low = np.uint32(key & 0xFFFFFFFF)
+    key_high = np.uint32((key >> 32) & 0xFFFFFFFF)
+    threshold = np.uint32(int(keep_prob * 4294967296.0))  # C's (uint32_t) truncation
+    batch_rows = np.arange(first_row, first_row + rows, dtype=np.uint64)
+    units = np.arange(cols, dtype=np.uint64)
+    # i * cols + j, wrapped to 32 bits as the C's (uint32_t)(i * cols) + (uint32_t)j
+    index = (batch_rows[:, None] * np.uint64(cols) + units[None, :]).astype(np.uint32)
+    u = _hash32(_hash32(index ^ key_low) + key_high)
+    return (u < threshold).astype(np.uint8)
+
+
+def step_dropout_masks(seed, step, rows, layer_sizes, keep_probs):
+    """The masks of one step of `rows` batch rows, one per non-output layer
+    (layer_sizes[l] units; None where keep_probs[l] is 1), as forward takes them."""
+    return [None if p >= 1.0 else dropout_mask(dropout_key(seed, step, l), rows, size, p)
+            for l, (size, p) in enumerate(zip(layer_sizes, keep_probs))]
+
+
+# ---------------------------------------------------------------------------
+# SPEC 8. The training loop.
+# ---------------------------------------------------------------------------
+
 def train(X, Y, coefs, intercepts, *, hidden_activation, output_activation, loss,
           learning_rate, max_iter, batch_size=None, shuffle=False, bit_generator=None,
           l2=0.0, leaky_slope=0.01, cost_every=100, optimizer="gd", keep_probs=None,
-          dropout_masks=None, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, decay=0.0):
+          dropout_seed=None, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+          decay_rate=0.0):
     """Mini-batch training (SPEC 8); returns (coefs, intercepts, costs).
 
-    dropout_masks[s] holds the L masks of global step s (counted across epochs),
-    or dropout_masks is None for no dropout; the masks are inputs so that the
-    compiled loop's random draws can be replayed here. The learning rate of
-    epoch e is learning_rate / (1 + decay * e) (decay 0: constant).
+    Dropout: keep_probs (one per non-output layer, as forward) with
+    dropout_seed, the uint64 the compiled loop draws for its call (see
+    dropout_key); step s (counted across epochs from 0) then drops with
+    step_dropout_masks(dropout_seed, s, ...). dropout_seed None: no dropout.
+    The learning rate of epoch e is learning_rate / (1 + decay_rate * e)
+    (decay_rate 0: constant); momentum, beta_1, beta_2 and epsilon are
+    optimizer_step's.
     """
     X, Y = _as_float(X), _as_float(Y)
     if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
@@ -458,7 +553,17 @@ def train(X, Y, coefs, intercepts, *, hidden_activation, output_activation, loss
     if shuffle and bit_generator is None:
         raise ValueError("shuffle=True needs a bit_generator")
     _check_name("optimizer", optimizer, OPTIMIZERS)
+    if dropout_seed is not None:
+        if keep_probs is None or len(keep_probs) != len(coefs):
+            raise ValueError(f"dropout_seed needs keep_probs, one per non-output layer "
+                             f"({len(coefs)})")
+        if not 0 <= int(dropout_seed) <= _UINT64_MASK:
+            raise ValueError(f"dropout_seed must be a uint64, got {dropout_seed!r}")
+        dropout_seed = int(dropout_seed)
+    elif keep_probs is not None:
+        raise ValueError("keep_probs without a dropout_seed: the masks need a seed")
     n = X.shape[0]
+    layer_sizes = [_as_float(W).shape[0] for W in coefs]  # units of each layer's input
 
     # The optimiser sees the parameters in the same order as params_to_vector.
     params = []
@@ -477,7 +582,12 @@ def train(X, Y, coefs, intercepts, *, hidden_activation, output_activation, loss
         for batch in minibatches(order, batch_size):
             coefs_now, intercepts_now = params[0::2], params[1::2]
             X_batch, Y_batch = X[batch], Y[batch]
-            step_masks = None if dropout_masks is None else dropout_masks[step]
+            step_masks = None
+            if dropout_seed is not None:
+                step_masks = step_dropout_masks(dropout_seed, step, batch.shape[0],
+                                                layer_sizes, keep_probs)
+                if all(mask is None for mask in step_masks):
+                    step_masks = None
             J_batch, coef_grads, intercept_grads = loss_gradient(
                 X_batch, Y_batch, coefs_now, intercepts_now, hidden_activation,
                 output_activation, loss, l2, leaky_slope,
@@ -494,8 +604,8 @@ def train(X, Y, coefs, intercepts, *, hidden_activation, output_activation, loss
             for dW, db in zip(coef_grads, intercept_grads):
                 grads += [dW, db]
             params, state = optimizer_step(optimizer, params, grads, state,
-                                           learning_rate / (1.0 + decay * epoch),
-                                           beta, beta1, beta2, epsilon)
+                                           learning_rate / (1.0 + decay_rate * epoch),
+                                           momentum, beta_1, beta_2, epsilon)
             step += 1
         if record_cost:
             costs.append(weighted_cost_sum / n)

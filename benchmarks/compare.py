@@ -465,8 +465,9 @@ NOTES = """
   (same scheme family; scikit-learn uses its own Glorot-uniform init).
 - peak MiB: peak RSS during one untimed fit minus the RSS just before it
   (sampled every ~1 ms from /proc/self/statm).
-- reference on W6: inverted dropout with masks drawn step by step by a NumPy
-  Generator inside the timed region; scikit-learn has no dropout (no W6 row).
+- reference on W6: inverted dropout with masks computed step by step from a
+  seed (fastnn's hash, in NumPy) inside the timed region; scikit-learn has no
+  dropout (no W6 row).
 """.strip().splitlines()
 
 

@@ -13,11 +13,12 @@
 /* The vocabulary of fastnn: every activation, loss and optimiser has one
  * code here and one name in the tables below. These are the source:
  * fastnn/_core/vocabulary.pyx reads the tables, and the estimators' parameter
- * checks, the CLI, the docs and the network description take their names
- * from there (fastnn.reference, independent of the core, spells the same
- * names; a test holds the two together). Adding an activation: its code and
- * table row here, its case in fastnn_kernels_impl.h, its NumPy form in
- * fastnn/reference.py. */
+ * checks, the CLI and the network description take their names from there
+ * (fastnn.reference, independent of the core, spells the same names, and
+ * the estimators' docstrings list them as text; tests hold both to it).
+ * Adding an activation: its code and table row here, its case in
+ * fastnn_kernels_impl.h, its NumPy form in fastnn/reference.py, its name in
+ * the docstrings. */
 enum fnn_activation {
     FNN_SIGMOID = 0,
     FNN_TANH = 1,
@@ -118,7 +119,8 @@ typedef struct {
 
 #define FNN_DECLARE_KERNELS(REAL, SFX)                                              \
     /* Z += b (row broadcast), then A = g(Z) (softmax is row-wise), then       \
-     * dropout on A when `dropout` is not NULL: one pass, row by row. */          \
+     * dropout on A when `dropout` is not NULL: one pass, block by block of     \
+     * whole rows (FNN_BLOCK in fastnn_kernels_impl.h). */                      \
     void fnn_bias_activation_##SFX(REAL *Z, REAL *A, const REAL *b,                \
                                    ptrdiff_t rows, ptrdiff_t cols,                  \
                                    int activation, double leaky_slope,              \

@@ -52,8 +52,9 @@ def fitting(estimator):
 
 
 class FittedState:
-    """One consistent view of a fitted model for prediction: the network, its
-    flat parameters and the class labels, read together."""
+    """One consistent view of a fitted model for prediction: its weights
+    (coefs, intercepts), class labels, dtype and input width, read together
+    (the network and its flat parameters are built from them)."""
 
     def __init__(self, estimator):
         check_is_fitted(estimator, "coefs_")

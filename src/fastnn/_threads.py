@@ -17,6 +17,9 @@ the number of cores:
   OPENBLAS_NUM_THREADS, threadpoolctl, joblib's process workers (cores //
   n_jobs) or Dask's worker processes (1) allow), and while more than one fit
   runs, BLAS is held to one thread.
+- One limit above all: an automatic team never has more than MAX_THREADS
+  (the core's FNN_MAX_THREADS, the bound of n_threads too), however many
+  cores the host has.
 
 BLAS's limit is process-global, so the fits that need it held share one hold,
 counted under a lock: the first takes it, the last gives it back. (Each fit
@@ -30,6 +33,8 @@ import sys
 import threading
 import warnings
 from contextlib import contextmanager
+
+from fastnn._core.vocabulary import MAX_THREADS
 
 # Below this many multiply-adds per step and thread, a second thread costs
 # more in synchronisation (two barriers per step) than it saves.
@@ -94,7 +99,7 @@ def training_threads(n_threads, batch_size, layer_sizes, budget=None):
     Otherwise 1 for small steps, or for small batches of wide layers (BLAS
     then threads each product itself), else as many threads as the work of a
     step (batch rows x weights) keeps busy, at most `budget` (default: all
-    available cores)."""
+    available cores) and at most MAX_THREADS, the core's limit."""
     if n_threads is not None:
         return int(n_threads)
     if budget is None:
@@ -103,7 +108,7 @@ def training_threads(n_threads, batch_size, layer_sizes, budget=None):
     work = batch_size * weights
     if batch_size < _TEAM_MIN_BATCH and max(layer_sizes[1:]) > _TEAM_MAX_WIDTH_AT_SMALL_BATCH:
         return 1
-    return max(1, min(budget, work // _MIN_WORK_PER_THREAD, batch_size))
+    return max(1, min(budget, MAX_THREADS, work // _MIN_WORK_PER_THREAD, batch_size))
 
 
 def _blas_controller():
@@ -148,8 +153,9 @@ def _blas_threads():
 
 def fit_budget(running_fits):
     """The most threads an automatic team may use while `running_fits` fits
-    (this one included) run in this process."""
-    budget = max(1, available_cores() // running_fits)
+    (this one included) run in this process: its share of the cores, at
+    most BLAS's thread limit and at most MAX_THREADS."""
+    budget = max(1, min(available_cores() // running_fits, MAX_THREADS))
     blas_threads = _blas_threads()
     if blas_threads is not None and blas_threads >= 1:
         budget = min(budget, blas_threads)

@@ -23,7 +23,7 @@ def xnor_weights():
 def petal(n_samples=400, noise=0.2, n_petals=4, random_state=None):
     """The notes' "planar" data: two interleaved petal-shaped classes in 2-D.
 
-    Each class traces half of the rose curve r = 4 sin(n_petals * t / ...),
+    Each class traces half of the rose curve r = 4 sin(n_petals * t),
     with Gaussian noise of scale `noise` on angle and radius. Linear models
     stay near chance here; a small tanh network separates the petals.
     Returns X (n_samples, 2) and y (n_samples,) of 0/1.

@@ -21,7 +21,8 @@ def gradcheck(model, X, y, epsilon=1e-7, max_checks=None, random_state=None):
 
     An implementation is right when error is below about 1e-7 (no dropout).
     `max_checks` limits the check to that many randomly chosen parameters
-    (2 forward passes each), for large models: None or an int >= 1.
+    (2 evaluations of cost and gradient each), for large models: None or an
+    int >= 1.
     `epsilon` is a finite real > 0.
     Returns the error (a float).
     """

@@ -5,50 +5,178 @@ cross-entropy. Both are the same compiled machine as LogisticRegression.
 """
 from fastnn._base import store_parameters
 from fastnn._constraints import LAYER_WIDTH, LAYER_WIDTHS
-from fastnn._docs import OPTIMIZATION, TRAINING
 from fastnn._classifier import DenseClassifierMixin
 from fastnn._hidden import HiddenLayersEstimator, check_layer_sizes
 
-_SHARED_DOC = """
-    activation : {"relu", "leaky_relu", "tanh", "sigmoid", "arctan", "identity"}
-        Activation of the hidden layers.
-    leaky_slope : float >= 0, default 0.01
-        Slope of leaky_relu for negative inputs.
-    learning_rate : float > 0, default 0.01
-    max_iter : int in [0, 2**53], default 200
-        Iterations = epochs (full passes over the data); 0 sets the model up
-        without training.
-    batch_size : int in [1, 2**53] or None, default None
-        None: batch gradient descent; an int: mini-batches of that size.
-    shuffle : bool, default True
-        Reshuffle the rows before every epoch (mini-batch only).
-    l2 : float >= 0, default 0.0
-        L2 strength lambda: the cost adds l2 / (2 n) * sum ||W||^2.
-    keep_prob : float in [2**-32, 1] or sequence, default 1.0
-        Inverted-dropout keep probability: a float for every hidden layer, or
-        one entry per hidden layer with an optional leading entry for the input.
-        (The dropout draw has 32 bits: below 2**-32 every unit would be dropped.)
-""" + OPTIMIZATION + """    init : "auto", "he", "xavier", "small" or (coefs, intercepts), default "auto"
-        "auto" is he for relu-like units, xavier otherwise; "zeros" is refused
-        (hidden units would never differ).
-""" + TRAINING + """
-    Attributes
-    ----------
-    coefs_, intercepts_ : lists, coefs_[l].shape == (n_in, n_out)
-    costs_ : array of the recorded costs
-    n_iter_ : int
-    classes_ : array of the labels
-    n_features_in_ : int
-"""
-
 
 class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
-    __doc__ = """Fully-connected classifier with any number of hidden layers.
+    """Fully-connected classifier with any number of hidden layers.
 
     Parameters
     ----------
-    hidden_layer_sizes : sequence of int in [1, 2**31 - 1], default (100,)
-        Width of each hidden layer (BLAS takes int dimensions).""" + _SHARED_DOC
+    hidden_layer_sizes : int or sequence of int in [1, 2**31 - 1], default=(100,)
+        Width of each hidden layer (BLAS takes int dimensions); an int is one
+        hidden layer, () none (logistic or softmax regression).
+    activation : {"sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity"}, default="relu"
+        Activation of the hidden layers: sigmoid 1 / (1 + e^-z), tanh,
+        relu max(z, 0), leaky_relu (z, or leaky_slope * z below 0), arctan
+        atan(z) / pi + 1/2, identity z.
+    leaky_slope : float >= 0, default=0.01
+        Slope of leaky_relu for negative inputs.
+    learning_rate : float > 0, default=0.01
+        Step size of the updates (see learning_rate_schedule).
+    max_iter : int in [0, 2**53], default=200
+        Iterations = epochs (full passes over the data). 0 sets the model up
+        (classes, initial weights) without training.
+    batch_size : int in [1, 2**53] or None, default=None
+        Rows per step. None (or any size of at least n_samples) trains on the
+        whole set at each step (batch gradient descent).
+    shuffle : bool, default=True
+        Reshuffle the rows before every epoch (mini-batch only).
+    l2 : float >= 0, default=0.0
+        L2 strength lambda: the cost adds l2 / (2 n) * sum_l ||W_l||^2 (the
+        biases are not regularised).
+    keep_prob : float in [2**-32, 1] or sequence of them, default=1.0
+        Inverted-dropout keep probability: a float for every hidden layer, or
+        one entry per hidden layer with an optional leading entry for the
+        input. Masks are drawn afresh at every step in the compiled loop,
+        reproducible from random_state; prediction and recorded costs never
+        drop units. (The dropout draw has 32 bits: below 2**-32 every unit
+        would be dropped.)
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default="gd"
+        The update rule (SPEC 10): plain gradient descent, momentum
+        (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient
+        average with beta_2) or Adam (beta_1, beta_2, bias-corrected).
+    momentum : float in [0, 1), default=0.9
+        Weight of the previous average in optimizer="momentum"'s v.
+    beta_1 : float in [0, 1), default=0.9
+        Decay of Adam's average of the gradients.
+    beta_2 : float in [0, 1), default=0.999
+        Decay of the average of the squared gradients (RMSprop and Adam).
+    epsilon : float > 0, default=1e-8
+        Guards the division of RMSprop's and Adam's steps:
+        step / (sqrt(average) + epsilon).
+    learning_rate_schedule : {"constant", "inverse"}, default="constant"
+        "inverse": the learning rate of epoch e (counted from 0, on across
+        warm starts and partial_fit calls) is
+        learning_rate / (1 + decay_rate * e).
+    decay_rate : float >= 0, default=0.0
+        decay_rate of the "inverse" schedule (unused by "constant").
+    init : {"auto", "he", "xavier", "small", "zeros"} or (coefs, intercepts), default="auto"
+        The initial weights: "auto" is he for relu-like units (relu,
+        leaky_relu), xavier otherwise; "he" N(0, 1) * sqrt(2 / n_in);
+        "xavier" N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) * 0.01; "zeros"
+        only without hidden layers (refused with them: hidden units would
+        never differ); or a pair (coefs, intercepts) of lists of arrays
+        shaped like coefs_ and intercepts_, copied. Drawn weights come with
+        zero biases.
+    cost_every : int in [1, 2**53] or None, default=100
+        Record the cost (without dropout) in `costs_` at every epoch e with
+        e % cost_every == 0; None records none (with dropout, a recorded
+        epoch costs an extra forward pass). Each recorded cost also checks
+        for divergence (see fit).
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the training data (or use fit's
+        `dev=`), record its cost after every epoch in `dev_costs_`, stop after
+        n_iter_no_change epochs without improvement and restore the best
+        weights (`best_iteration_` is the epoch they came from). A dev cost
+        that is not finite stops training as diverged.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the rows early stopping holds out (stratified by class; the
+        same rows on every call of one fitted model).
+    n_iter_no_change : int in [1, 2**53], default=10
+        Epochs without a new lowest dev cost after which early stopping stops.
+    warm_start : bool, default=False
+        fit goes on from the fitted weights and optimiser state (moments,
+        step counts, random streams) instead of starting again (same layers
+        required).
+    dtype : {"float32", "float64"}, NumPy float type or None, default=None
+        Precision of training and of the fitted weights. None keeps float32
+        input in float32, everything else trains in float64.
+    n_threads : int in [1, 64] or None, default=None
+        Cores the fit may use: that many threads share each batch, and BLAS
+        runs single-threaded inside each (threadpoolctl), so n_threads=1 is a
+        strictly single-threaded fit (for running several fits side by side).
+        None picks by the size of a step: one thread whose matrix products
+        BLAS threads itself for small problems and small batches of wide
+        layers, otherwise up to the cores BLAS may use divided by the fastnn
+        fits running at once in the process (a threaded grid search does not
+        oversubscribe), and at most 64 (the core's limit). Results are
+        reproducible for a fixed n_threads. A given n_threads above the
+        available cores warns (fastnn.ThreadOversubscriptionWarning):
+        spinning threads then wait for each other's cores.
+    random_state : int in [0, 2**32 - 1], RandomState instance or None, default=None
+        Seeds initial weights, shuffling and dropout (independent streams)
+        and early stopping's held-out rows.
+    verbose : int, default=0
+        0: silent; 1: a progress bar over the epochs (with tqdm installed;
+        else as 2); 2: one line per recorded cost (and dev cost).
+    callbacks : list of callables or None, default=None
+        Each is called with a fastnn.TrainingProgress (iteration, cost,
+        dev_cost) at every recorded cost; returning True stops training.
+        `save` stores them as None (a file holds no code).
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray, one per layer
+        coefs_[l] of shape (n_in, n_out): the weights from layer l (0: the
+        input) into layer l + 1, in the training dtype.
+    intercepts_ : list of ndarray, one per layer
+        intercepts_[l] of shape (n_out,): the biases of layer l + 1.
+    costs_ : ndarray of shape (n_recorded,)
+        The training cost (without dropout: the mean log-loss for two
+        classes, cross-entropy for more, weighted by sample_weight, plus the
+        L2 term) of every epoch e with e % cost_every == 0: the size-weighted
+        mean of its batch costs, each taken just before that batch's step
+        (for a full batch, the cost of the weights the epoch started from).
+        Training that goes on (warm_start, partial_fit) appends to it.
+    n_iter_ : int
+        Epochs trained, counting those of the calls training went on from;
+        after divergence, the epochs behind the weights kept.
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted; for two classes, classes_[1] is the positive one.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit. Defined only when X has
+        feature names that are all strings (e.g. a pandas DataFrame).
+    dev_costs_ : ndarray of shape (n_epochs,)
+        Mean loss (without the L2 term) on the development set after every
+        epoch of the last fit. Defined only after fit(..., dev=...) or with
+        early_stopping=True.
+    best_iteration_ : int or None
+        The epoch (counted from 0, as n_iter_ counts) after which the
+        development cost was lowest (None if none was finite); with early
+        stopping the model holds its weights. Defined only after
+        fit(..., dev=...) or with early_stopping=True.
+
+    See Also
+    --------
+    ShallowNetwork : one hidden layer, by its width.
+    DeepRegressor : the same stack with the squared-error loss.
+
+    Notes
+    -----
+    Two classes use one sigmoid output unit and log-loss (predict gives
+    classes_[1] where its probability is at least 0.5); more use softmax and
+    cross-entropy. The same compiled machine as LogisticRegression. fit's
+    docstring describes sample weights, development sets, divergence and
+    fitting from threads.
+
+    Examples
+    --------
+    The notes' hand-set XNOR network (fastnn.datasets), set up without
+    training:
+
+    >>> from fastnn import DeepNetwork
+    >>> from fastnn.datasets import xnor, xnor_weights
+    >>> X, y = xnor()
+    >>> model = DeepNetwork((2,), activation="sigmoid", init=xnor_weights(), max_iter=0)
+    >>> model.fit(X, y).predict(X).tolist()
+    [1, 0, 0, 1]
+    >>> [W.shape for W in model.coefs_]
+    [(2, 2), (2, 1)]
+    """
 
     _parameter_constraints = {
         **HiddenLayersEstimator._parameter_constraints,
@@ -69,12 +197,171 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
 
 class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
-    __doc__ = """Classifier with one hidden layer (the notes' shallow network).
+    """Classifier with one hidden layer (the notes' shallow network).
 
     Parameters
     ----------
-    hidden_layer_size : int in [1, 2**31 - 1], default 4
-        Width of the hidden layer.""" + _SHARED_DOC
+    hidden_layer_size : int in [1, 2**31 - 1], default=4
+        Width of the hidden layer (BLAS takes int dimensions).
+    activation : {"sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity"}, default="tanh"
+        Activation of the hidden layer: sigmoid 1 / (1 + e^-z), tanh,
+        relu max(z, 0), leaky_relu (z, or leaky_slope * z below 0), arctan
+        atan(z) / pi + 1/2, identity z.
+    leaky_slope : float >= 0, default=0.01
+        Slope of leaky_relu for negative inputs.
+    learning_rate : float > 0, default=0.01
+        Step size of the updates (see learning_rate_schedule).
+    max_iter : int in [0, 2**53], default=200
+        Iterations = epochs (full passes over the data). 0 sets the model up
+        (classes, initial weights) without training.
+    batch_size : int in [1, 2**53] or None, default=None
+        Rows per step. None (or any size of at least n_samples) trains on the
+        whole set at each step (batch gradient descent).
+    shuffle : bool, default=True
+        Reshuffle the rows before every epoch (mini-batch only).
+    l2 : float >= 0, default=0.0
+        L2 strength lambda: the cost adds l2 / (2 n) * sum_l ||W_l||^2 (the
+        biases are not regularised).
+    keep_prob : float in [2**-32, 1] or sequence of them, default=1.0
+        Inverted-dropout keep probability: a float for every hidden layer, or
+        one entry per hidden layer with an optional leading entry for the
+        input. Masks are drawn afresh at every step in the compiled loop,
+        reproducible from random_state; prediction and recorded costs never
+        drop units. (The dropout draw has 32 bits: below 2**-32 every unit
+        would be dropped.)
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default="gd"
+        The update rule (SPEC 10): plain gradient descent, momentum
+        (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient
+        average with beta_2) or Adam (beta_1, beta_2, bias-corrected).
+    momentum : float in [0, 1), default=0.9
+        Weight of the previous average in optimizer="momentum"'s v.
+    beta_1 : float in [0, 1), default=0.9
+        Decay of Adam's average of the gradients.
+    beta_2 : float in [0, 1), default=0.999
+        Decay of the average of the squared gradients (RMSprop and Adam).
+    epsilon : float > 0, default=1e-8
+        Guards the division of RMSprop's and Adam's steps:
+        step / (sqrt(average) + epsilon).
+    learning_rate_schedule : {"constant", "inverse"}, default="constant"
+        "inverse": the learning rate of epoch e (counted from 0, on across
+        warm starts and partial_fit calls) is
+        learning_rate / (1 + decay_rate * e).
+    decay_rate : float >= 0, default=0.0
+        decay_rate of the "inverse" schedule (unused by "constant").
+    init : {"auto", "he", "xavier", "small"} or (coefs, intercepts), default="auto"
+        The initial weights: "auto" is he for relu-like units (relu,
+        leaky_relu), xavier otherwise; "he" N(0, 1) * sqrt(2 / n_in);
+        "xavier" N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) * 0.01; or a pair
+        (coefs, intercepts) of lists of arrays shaped like coefs_ and
+        intercepts_, copied. Drawn weights come with zero biases. "zeros" is
+        refused (hidden units would never differ).
+    cost_every : int in [1, 2**53] or None, default=100
+        Record the cost (without dropout) in `costs_` at every epoch e with
+        e % cost_every == 0; None records none (with dropout, a recorded
+        epoch costs an extra forward pass). Each recorded cost also checks
+        for divergence (see fit).
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the training data (or use fit's
+        `dev=`), record its cost after every epoch in `dev_costs_`, stop after
+        n_iter_no_change epochs without improvement and restore the best
+        weights (`best_iteration_` is the epoch they came from). A dev cost
+        that is not finite stops training as diverged.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the rows early stopping holds out (stratified by class; the
+        same rows on every call of one fitted model).
+    n_iter_no_change : int in [1, 2**53], default=10
+        Epochs without a new lowest dev cost after which early stopping stops.
+    warm_start : bool, default=False
+        fit goes on from the fitted weights and optimiser state (moments,
+        step counts, random streams) instead of starting again (same layers
+        required).
+    dtype : {"float32", "float64"}, NumPy float type or None, default=None
+        Precision of training and of the fitted weights. None keeps float32
+        input in float32, everything else trains in float64.
+    n_threads : int in [1, 64] or None, default=None
+        Cores the fit may use: that many threads share each batch, and BLAS
+        runs single-threaded inside each (threadpoolctl), so n_threads=1 is a
+        strictly single-threaded fit (for running several fits side by side).
+        None picks by the size of a step: one thread whose matrix products
+        BLAS threads itself for small problems and small batches of wide
+        layers, otherwise up to the cores BLAS may use divided by the fastnn
+        fits running at once in the process (a threaded grid search does not
+        oversubscribe), and at most 64 (the core's limit). Results are
+        reproducible for a fixed n_threads. A given n_threads above the
+        available cores warns (fastnn.ThreadOversubscriptionWarning):
+        spinning threads then wait for each other's cores.
+    random_state : int in [0, 2**32 - 1], RandomState instance or None, default=None
+        Seeds initial weights, shuffling and dropout (independent streams)
+        and early stopping's held-out rows.
+    verbose : int, default=0
+        0: silent; 1: a progress bar over the epochs (with tqdm installed;
+        else as 2); 2: one line per recorded cost (and dev cost).
+    callbacks : list of callables or None, default=None
+        Each is called with a fastnn.TrainingProgress (iteration, cost,
+        dev_cost) at every recorded cost; returning True stops training.
+        `save` stores them as None (a file holds no code).
+
+    Attributes
+    ----------
+    coefs_ : list of two ndarray
+        coefs_[0] of shape (n_features, hidden_layer_size) and coefs_[1] of
+        shape (hidden_layer_size, n_outputs): the weights into the hidden and
+        the output layer, in the training dtype (n_outputs: 1 for two
+        classes, else the number of classes).
+    intercepts_ : list of two ndarray
+        The biases of the hidden layer, shape (hidden_layer_size,), and of
+        the output layer, shape (n_outputs,).
+    costs_ : ndarray of shape (n_recorded,)
+        The training cost (without dropout: the mean log-loss for two
+        classes, cross-entropy for more, weighted by sample_weight, plus the
+        L2 term) of every epoch e with e % cost_every == 0: the size-weighted
+        mean of its batch costs, each taken just before that batch's step
+        (for a full batch, the cost of the weights the epoch started from).
+        Training that goes on (warm_start, partial_fit) appends to it.
+    n_iter_ : int
+        Epochs trained, counting those of the calls training went on from;
+        after divergence, the epochs behind the weights kept.
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted; for two classes, classes_[1] is the positive one.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit. Defined only when X has
+        feature names that are all strings (e.g. a pandas DataFrame).
+    dev_costs_ : ndarray of shape (n_epochs,)
+        Mean loss (without the L2 term) on the development set after every
+        epoch of the last fit. Defined only after fit(..., dev=...) or with
+        early_stopping=True.
+    best_iteration_ : int or None
+        The epoch (counted from 0, as n_iter_ counts) after which the
+        development cost was lowest (None if none was finite); with early
+        stopping the model holds its weights. Defined only after
+        fit(..., dev=...) or with early_stopping=True.
+
+    See Also
+    --------
+    DeepNetwork : any number of hidden layers.
+
+    Notes
+    -----
+    Two classes use one sigmoid output unit and log-loss (predict gives
+    classes_[1] where its probability is at least 0.5); more use softmax and
+    cross-entropy. The same compiled machine as LogisticRegression. fit's
+    docstring describes sample weights, development sets, divergence and
+    fitting from threads.
+
+    Examples
+    --------
+    The notes' planar "petal" data, which a linear model cannot separate:
+
+    >>> from fastnn import ShallowNetwork
+    >>> from fastnn.datasets import petal
+    >>> X, y = petal(random_state=0)
+    >>> model = ShallowNetwork(hidden_layer_size=4, activation="tanh", learning_rate=1.2,
+    ...                        max_iter=2000, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True
+    """
 
     _parameter_constraints = {
         **HiddenLayersEstimator._parameter_constraints,

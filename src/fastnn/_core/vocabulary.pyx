@@ -4,9 +4,11 @@ one source): the names of the activations, losses and optimisers with the
 codes the compiled core takes, and the thread limit of the core.
 
 Everything that names one of them - the estimators' parameter checks, the
-network description (`DenseStack`), the command line and the docs - reads
-it from here. fastnn.reference spells the same names on its own (it stays
+network description (`DenseStack`) and the command line - reads it from
+here. fastnn.reference spells the same names on its own (it stays
 independent of the core); tests/test_vocabulary.py holds the two together.
+The estimators' docstrings list them as plain text, in this order;
+tests/test_docstrings.py holds them to it.
 """
 from fastnn._core.kernels cimport (
     FNN_N_ACTIVATIONS, FNN_N_LOSSES, FNN_N_OPTIMIZERS, FNN_MAX_THREADS,

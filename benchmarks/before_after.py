@@ -66,7 +66,7 @@ def main(argv=None):
             for row, seconds in one_round(builds[build], args.workloads, args.dtypes).items():
                 times[build].setdefault(row, []).append(seconds)
             print(f"round {round_ + 1}/{args.rounds} {build} done", file=sys.stderr, flush=True)
-    print(f"| row | base (s) | this (s) | this / base | noise |\n|---|---:|---:|---:|---:|")
+    print("| row | base (s) | this (s) | this / base | noise |\n|---|---:|---:|---:|---:|")
     for row in times["base"]:
         medians = {build: statistics.median(times[build][row]) for build in builds}
         noise = max(max(times[build][row]) / min(times[build][row]) - 1 for build in builds)

@@ -18,7 +18,6 @@ import inspect
 import re
 import warnings
 
-import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 from sklearn.datasets import make_classification

@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks, and fastnn inside scikit-learn's tools."""
 import numpy as np
-import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline

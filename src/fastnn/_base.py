@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 # extension module leaves it half-initialised for the rest of the process.
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastnn._constraints import COUNT_FROM_0, COUNT_FROM_1, N_THREADS, SEED
 from fastnn._core import train as core
@@ -206,7 +206,7 @@ class DenseEstimator(BaseEstimator):
                                 sample_weight)
         if callback is not None:
             callback.close()
-        n_iter, steps, state = result.n_iter, result.steps, result.state
+        n_iter, state = result.n_iter, result.state
         diverged = result.diverged or (monitor is not None and monitor.diverged)
         best_stands = monitor is not None and monitor.stop and monitor.best_params is not None
         if diverged and best_stands:

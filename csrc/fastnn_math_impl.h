@@ -3,8 +3,20 @@
  * precision's constants (FNN_UINT, FNN_MANTISSA_BITS, FNN_EXPONENT_BIAS,
  * FNN_EXP_MIN, FNN_EXP_DEGREE, FNN_LN2_HI, FNN_LN2_LO). No libm call, no branch: gcc turns the loops
  * that use them into SIMD code (libm's exp is a scalar call per element).
- * Accuracy: within 2 ulp of libm on the ranges used (checked in
- * tests/test_kernels.py against NumPy). */
+ *
+ * Accuracy, in ulp of the exact result, measured against long-double libm
+ * (float32: every input; float64: 4e6 inputs), the worst of the baseline
+ * build and the x86-64-v3 clone (which contracts to FMA; the v4 clone was
+ * not measured):
+ *                        float32   float64
+ *   exp_nonpositive       1.22      1.13    on [FNN_EXP_MIN, 0]
+ *   expm1_nonpositive     1.39      1.47    on [FNN_EXP_MIN, 0]
+ *   tanh                  2.60      2.77    everywhere
+ *   sigmoid               2.82      2.70    for z >= FNN_EXP_MIN
+ * Below FNN_EXP_MIN, e^x comes out as e^FNN_EXP_MIN (1.65e-38 in float32,
+ * 3.31e-308 in float64): an absolute error of at most that, in sigmoid too.
+ * tests/test_kernels.py holds tanh and sigmoid to 3 ulp and checks the
+ * clamp. */
 
 /* 1/k! for the Taylor polynomial of e^r, |r| <= ln(2)/2. */
 static const REAL FNN(inverse_factorial)[14] = {

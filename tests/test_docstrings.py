@@ -76,8 +76,8 @@ def documented(Estimator, section):
 
 
 def init_parameters(Estimator):
-    return [parameter for name, parameter in inspect.signature(Estimator.__init__).parameters.items()
-            if name != "self"]
+    parameters = inspect.signature(Estimator.__init__).parameters
+    return [parameter for name, parameter in parameters.items() if name != "self"]
 
 
 def choices(kind):
@@ -213,7 +213,8 @@ def _fits(Estimator):
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda E: E.__name__)
 def test_attributes_document_every_fitted_attribute(Estimator):
-    attributes = {name: description for name, _, description in documented(Estimator, "Attributes")}
+    attributes = {name: description
+                  for name, _, description in documented(Estimator, "Attributes")}
     assert attributes, f"{Estimator.__name__} has no Attributes section"
     seen = set()
     for how, model in _fits(Estimator):

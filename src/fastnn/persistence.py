@@ -670,8 +670,8 @@ def _rebuild(metadata, source):
     n_iter = attributes["n_iter_"]
     _expect(source, "costs_", (np.dtype(np.float64),), None, most=n_iter)
     if "dev_costs_" in present:
-        # a diverging epoch records its dev cost but is not counted
-        _expect(source, "dev_costs_", (np.dtype(np.float64),), None, most=n_iter + 1)
+        # one per epoch counted (of the last call with a development set)
+        _expect(source, "dev_costs_", (np.dtype(np.float64),), None, most=n_iter)
     for slot in (0, 1):
         if f"_moment_{slot}" in present:
             _expect(source, f"_moment_{slot}", (dtype,), (n_params,))

@@ -11,7 +11,9 @@ and ``Y`` is always 2-D ``(n, k)``. Layer ``l = 1..L`` computes
 is ``b_l`` of shape ``(n_l,)``.
 
 Every function is pure (returns new arrays, never writes into its arguments)
-except ``shuffle_in_place``, which mirrors the compiled in-place shuffle.
+except ``shuffle_in_place``, which mirrors the compiled in-place shuffle; and
+``bounded_uint``, ``shuffle_in_place`` and ``train`` advance the bit generator
+they are given, as the compiled loop does.
 Randomness is mirrored draw for draw where the compiled loop has it:
 ``shuffle_in_place`` from a bit generator, ``dropout_mask`` as a hash of
 (seed, step, layer, row, unit).

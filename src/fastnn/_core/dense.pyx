@@ -4,8 +4,9 @@
 element-wise pass from csrc/. Each pass sits next to its inverse so the two
 can be read together. The NumPy equivalent of each product is in the comment
 above it. The update of the parameters comes in three single-mode functions:
-the gradients alone (loss_gradient), a plain gradient-descent step folded into
-the weight GEMM, and a step of the other optimisers.
+the gradients alone (weight_gradients, for train.loss_gradient), a plain
+gradient-descent step folded into the weight GEMM (gradient_descent_step),
+and a step of the other optimisers (optimizer_update).
 
 Buffers Z, A, masks and deltas hold `capacity` rows per layer (layer l at
 capacity * unit_offsets[l]); a thread working on rows [first_row,
@@ -102,7 +103,8 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
     cdef Py_ssize_t l, last = net.n_layers - 1
     cdef Py_ssize_t offset = layer_offset(net, last, first_row)
     cdef Py_ssize_t below
-    # delta_L = A_L - Y, or (A_L - Y) * g'(Z_L) for the L2 loss
+    # delta_L = A_L - Y, or for the L2 loss (A_L - Y) * g'(Z_L) (through softmax:
+    # its Jacobian-vector product)
     output_delta(deltas + offset, Z + offset, A + offset, Y_rows, rows, net.sizes[last + 1],
                  net.loss, net.activations[last], net.leaky_slope)
     if weights != NULL:

@@ -5,7 +5,8 @@
 or float64 data. `train` takes the seam's typed objects (fastnn._training:
 TrainingPlan, Optimizer, TrainingState) and copies them into C structs of
 the same field names. Every buffer is allocated here, once per call, before
-the GIL is released; the epoch loop allocates nothing and takes the GIL back
+the GIL is released; the epoch loop allocates nothing (but for doubling the
+recorded-cost buffer when it fills) and takes the GIL back
 only at epoch boundaries (Ctrl-C, callback).
 """
 from cython cimport floating
@@ -186,8 +187,8 @@ cdef inline double seconds_since(const timespec* then) noexcept nogil:
 
 cdef struct Shared:
     # What the threads of one fit share. Thread t works on rows
-    # [rows * t / n, rows * (t+1) / n) of every batch and on the same share
-    # of the columns of every weight matrix.
+    # [rows * t / n, rows * (t+1) / n) of every batch, then on its block of
+    # every layer's parameters (dense.pyx, thread_block).
     const Network* net
     const Plan* plan
     const OptimizerSettings* optimizer

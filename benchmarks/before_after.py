@@ -10,9 +10,11 @@ fastnn row of compare.py once per build, in a fresh process per build (the
 two builds cannot share one), the builds' order alternating from round to
 round (A B, B A, ...) so a drift of the machine's speed falls on both.
 
-Reported per row: each build's median over the rounds, their ratio, and the
-noise: the spread (max / min - 1) of each build's own rounds, the larger of
-the two. A ratio inside 1 +- noise is within noise.
+Reported per row: each build's median over the rounds and their ratio, the
+ratio of the two builds' fastest rounds (interference from other processes
+only ever slows a round down, so the fastest is the least disturbed), and
+the noise: the spread (max / min - 1) of each build's own rounds, the larger
+of the two. A ratio inside 1 +- noise is within noise.
 """
 import argparse
 import json
@@ -63,15 +65,20 @@ def main(argv=None):
     for round_ in range(args.rounds):
         order = list(builds) if round_ % 2 == 0 else list(reversed(builds))
         for build in order:
-            for row, seconds in one_round(builds[build], args.workloads, args.dtypes).items():
+            rows = one_round(builds[build], args.workloads, args.dtypes)
+            for row, seconds in rows.items():
                 times[build].setdefault(row, []).append(seconds)
-            print(f"round {round_ + 1}/{args.rounds} {build} done", file=sys.stderr, flush=True)
-    print("| row | base (s) | this (s) | this / base | noise |\n|---|---:|---:|---:|---:|")
+            print(f"round {round_ + 1}/{args.rounds} {build}: "
+                  + ", ".join(f"{row} {seconds:.3f}" for row, seconds in rows.items()),
+                  file=sys.stderr, flush=True)
+    print("| row | base (s) | this (s) | this / base | fastest: this / base | noise |\n"
+          "|---|---:|---:|---:|---:|---:|")
     for row in times["base"]:
         medians = {build: statistics.median(times[build][row]) for build in builds}
         noise = max(max(times[build][row]) / min(times[build][row]) - 1 for build in builds)
+        fastest = min(times["this"][row]) / min(times["base"][row])
         print(f"| {row} | {medians['base']:.4f} | {medians['this']:.4f} | "
-              f"{medians['this'] / medians['base']:.3f} | +-{noise:.3f} |")
+              f"{medians['this'] / medians['base']:.3f} | {fastest:.3f} | +-{noise:.3f} |")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ path: after every kill the path holds a whole model, the old one or the new.
 One helper process imports fastnn and fits two models once, then forks a
 saver for each round (a fork costs a millisecond; a fresh interpreter with
 fastnn and scikit-learn would cost about a second per kill). The test kills
-the saver with SIGKILL after a random 1-25 ms, has the helper reap it, and
-loads the file."""
+the saver with SIGKILL after a random 1-25 ms (longer where a save takes
+longer than 6 ms: up to four saves' time), has the helper reap it, and loads
+the file."""
 import os
 import random
 import signal
@@ -22,7 +23,7 @@ import fastnn
 KILLS = 60
 
 HELPER = textwrap.dedent("""
-    import os, sys
+    import os, sys, time
     import numpy as np
     from fastnn import DeepNetwork
     path, reference = sys.argv[1], sys.argv[2]
@@ -33,8 +34,15 @@ HELPER = textwrap.dedent("""
                           random_state=0).fit(X, y) for n in (1, 2)]
     for n, model in zip((1, 2), models):
         model.save(f"{reference}{n}.npz")
-    models[0].save(path)
-    print("ready", flush=True)
+    # How long one save takes here and now (a busy machine is slower): the
+    # kills are spread over a few saves' time, so some land mid-write and
+    # some after a whole save of either model.
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        models[0].save(path)
+        timings.append(time.perf_counter() - start)
+    print("ready", sorted(timings)[1], flush=True)
     for line in sys.stdin:
         command = line.split()
         if command[0] == "fork":
@@ -63,7 +71,10 @@ def test_sigkill_during_saves_always_leaves_a_loadable_model(tmp_path):
         [sys.executable, "-c", HELPER, str(path), str(tmp_path / "reference")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert helper.stdout.readline().strip() == "ready"
+        ready, save_seconds = helper.stdout.readline().split()
+        assert ready == "ready"
+        # two saves (one of each model) must fit in the longest wait
+        longest_wait = max(0.025, 4 * float(save_seconds))
         references = {n: fastnn.load(tmp_path / f"reference{n}.npz") for n in (1, 2)}
         rng = random.Random(12)
         mid_save, seen = 0, set()
@@ -71,7 +82,7 @@ def test_sigkill_during_saves_always_leaves_a_loadable_model(tmp_path):
             helper.stdin.write("fork\n")
             helper.stdin.flush()
             pid = int(helper.stdout.readline())
-            time.sleep(rng.uniform(0.001, 0.025))
+            time.sleep(rng.uniform(0.001, longest_wait))
             os.kill(pid, signal.SIGKILL)
             helper.stdin.write(f"reap {pid}\n")
             helper.stdin.flush()

@@ -1,3 +1,5 @@
+import signal
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
@@ -16,6 +18,17 @@ def relative_error(actual, expected):
     assert actual.shape == expected.shape
     scale = np.max(np.abs(expected))
     return np.max(np.abs(actual - expected)) / (scale if scale > 0 else 1.0)
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt for the test, as at an interactive
+    prompt, also where the suite was started with SIGINT ignored (a
+    background job of a non-interactive shell inherits SIG_IGN, and Python
+    then installs no handler: a test's Ctrl-C would be lost)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])

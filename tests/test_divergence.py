@@ -86,7 +86,7 @@ def test_divergence_is_caught_when_early_stopping_ends_training():
     assert not np.isfinite(model.dev_costs_[-1])
 
 
-def test_divergence_is_caught_when_ctrl_c_ends_training():
+def test_divergence_is_caught_when_ctrl_c_ends_training(ctrl_c_raises):
     import signal
     import threading
     X, y = linear_blow_up()

@@ -33,7 +33,7 @@ def test_a_huge_max_iter_trains_until_a_callback_stops_it():
     np.testing.assert_array_equal(model.coefs_[0], same.coefs_[0])
 
 
-def test_ctrl_c_leaves_one_dev_cost_per_epoch():
+def test_ctrl_c_leaves_one_dev_cost_per_epoch(ctrl_c_raises):
     main = threading.get_ident()
     timer = threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT))
     model = DeepNetwork((16,), max_iter=10**7, cost_every=None, early_stopping=True,

@@ -8,9 +8,10 @@ from cython cimport floating
 from libc.stdint cimport uint8_t, uint64_t
 
 from fastnn._core.network cimport Network
+from fastnn._core.inputs cimport Input
 from fastnn._core.kernels cimport fnn_step
 
-cdef void forward(const Network* net, const floating* params, const floating* X_rows,
+cdef void forward(const Network* net, const floating* params, const Input* X,
                   Py_ssize_t first_row, Py_ssize_t rows, floating* Z, floating* A,
                   uint8_t* masks, uint64_t dropout_seed, Py_ssize_t step) noexcept nogil
 
@@ -26,18 +27,18 @@ cdef void backward_deltas(const Network* net, const floating* params, const floa
                           floating* deltas) noexcept nogil
 
 cdef void weight_gradients(const Network* net, const floating* params, floating* grads,
-                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const Input* X, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, int thread,
                            int n_threads) noexcept nogil
 
 cdef void gradient_descent_step(const Network* net, floating* params, floating* grads,
-                                const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                                const Input* X, Py_ssize_t rows, double weight_sum,
                                 const floating* A, const floating* deltas,
                                 double learning_rate, int thread,
                                 int n_threads) noexcept nogil
 
 cdef void optimizer_update(const Network* net, floating* params, floating* grads,
-                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const Input* X, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, const fnn_step* step,
                            floating* moment1, floating* moment2, int thread,
                            int n_threads) noexcept nogil

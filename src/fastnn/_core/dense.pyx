@@ -12,12 +12,17 @@ Buffers Z, A, masks and deltas hold `capacity` rows per layer (layer l at
 capacity * unit_offsets[l]); a thread working on rows [first_row,
 first_row + rows) touches only those rows, until the update, which reads
 the whole batch and writes only its own block of W and b (thread_block).
+
+The batch's input X arrives as an `Input` (inputs.pxd): dense rows or a CSR
+matrix read in place. Only layer 0's two products (input_forward_product,
+input_weight_product) look at which; everything else is one path.
 """
 from cython cimport floating
 from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 
 from fastnn._core.network cimport Network
+from fastnn._core.inputs cimport Input, input_forward_product, input_weight_product
 from fastnn._core.products cimport forward_product, backward_product, weight_product
 from fastnn._core.kernels cimport (
     fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward,
@@ -36,11 +41,11 @@ cdef inline bint dropped(const Network* net, Py_ssize_t l) noexcept nogil:
     return l + 1 < net.n_layers and net.keep_probs[l + 1] < 1.0
 
 
-cdef void forward(const Network* net, const floating* params, const floating* X_rows,
+cdef void forward(const Network* net, const floating* params, const Input* X,
                   Py_ssize_t first_row, Py_ssize_t rows, floating* Z, floating* A,
                   uint8_t* masks, uint64_t dropout_seed, Py_ssize_t step) noexcept nogil:
-    """Z_l and A_l of every layer for batch rows [first_row, first_row + rows);
-    X_rows points at the first of them (already input-dropped if need be).
+    """Z_l and A_l of every layer for batch rows [first_row, first_row + rows)
+    of the batch X (already input-dropped if need be).
 
     masks == NULL: no dropout (prediction, cost reporting). Otherwise hidden
     layers with keep probability < 1 drop units in their bias+activation
@@ -49,13 +54,17 @@ cdef void forward(const Network* net, const floating* params, const floating* X_
     cdef Py_ssize_t l, n_in, n_out, offset
     cdef fnn_dropout dropout
     cdef const fnn_dropout* layer_dropout
-    cdef const floating* A_prev = X_rows
+    cdef const floating* A_prev = NULL
     for l in range(net.n_layers):
         n_in = net.sizes[l]
         n_out = net.sizes[l + 1]
         offset = layer_offset(net, l, first_row)
-        # Z_l = A_{l-1} @ W_l
-        forward_product(A_prev, rows, n_in, params + net.coef_offsets[l], n_out, Z + offset)
+        # Z_l = A_{l-1} @ W_l (Z_0 = X @ W_0, from X's nonzeros when it is sparse)
+        if l == 0:
+            input_forward_product(X, first_row, rows, n_in, params + net.coef_offsets[l], n_out,
+                                  Z + offset)
+        else:
+            forward_product(A_prev, rows, n_in, params + net.coef_offsets[l], n_out, Z + offset)
         # Z_l += b_l; A_l = g_l(Z_l); A_l *= D_l / p (training only)
         layer_dropout = NULL
         if masks != NULL and dropped(net, l):
@@ -146,23 +155,23 @@ cdef inline Block thread_block(const Network* net, Py_ssize_t l, int thread,
     return block
 
 
-cdef inline const floating* layer_input(const Network* net, Py_ssize_t l,
-                                        const floating* X_batch,
-                                        const floating* A) noexcept nogil:
-    """A_{l-1} of the whole batch (X_batch for layer 0)."""
-    return X_batch if l == 0 else A + net.capacity * net.unit_offsets[l - 1]
-
-
 cdef inline void block_weight_product(const Network* net, Py_ssize_t l, const Block* block,
-                                      Py_ssize_t rows, floating alpha, const floating* A_prev,
-                                      const floating* delta_l, floating beta,
+                                      Py_ssize_t rows, floating alpha, const Input* X,
+                                      const floating* A, const floating* delta_l, floating beta,
                                       floating* W_block) noexcept nogil:
     """W_block = alpha (A_{l-1}.T @ delta_l)[block] + beta W_block, W_block
-    pointing at the block's first entry in a matrix laid out like W_l."""
+    pointing at the block's first entry in a matrix laid out like W_l;
+    A_{-1} is the batch X (for sparse X, its nonzeros scattered into the
+    block's rows), A_{l-1} of a hidden layer is in A."""
+    if l == 0:
+        input_weight_product(X, rows, net.sizes[0], block.first_in, block.end_in,
+                             block.first_out, block.end_out, alpha, delta_l, net.sizes[1], beta,
+                             W_block)
+        return
     weight_product(<int> (block.end_in - block.first_in), <int> (block.end_out - block.first_out),
-                   <int> rows, alpha, A_prev + block.first_in, <int> net.sizes[l],
-                   delta_l + block.first_out, <int> net.sizes[l + 1], beta, W_block,
-                   <int> net.sizes[l + 1])
+                   <int> rows, alpha, A + net.capacity * net.unit_offsets[l - 1] + block.first_in,
+                   <int> net.sizes[l], delta_l + block.first_out, <int> net.sizes[l + 1], beta,
+                   W_block, <int> net.sizes[l + 1])
 
 
 cdef inline Py_ssize_t weight_block_offset(const Network* net, Py_ssize_t l,
@@ -189,13 +198,13 @@ cdef inline Py_ssize_t bias_gradient(const Network* net, Py_ssize_t l, const Blo
 
 
 cdef void weight_gradients(const Network* net, const floating* params, floating* grads,
-                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const Input* X, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, int thread,
                            int n_threads) noexcept nogil:
     """dJ/dW_l and dJ/db_l of every layer into `grads` (laid out like params),
     this thread's share, from the whole batch's A and deltas:
         dW_l = (A_{l-1}.T @ delta_l) / n + (l2 / n) W_l,  db_l = delta_l.sum(axis=0) / n,
-    the L2 term riding on GEMM's beta. X_batch is the batch's input; n is
+    the L2 term riding on GEMM's beta. X is the batch's input; n is
     weight_sum (the batch's rows, or the sum of its sample weights)."""
     cdef Py_ssize_t l, k, row_start
     cdef double inv_rows = 1.0 / weight_sum
@@ -212,13 +221,13 @@ cdef void weight_gradients(const Network* net, const floating* params, floating*
             memcpy(grads + row_start, params + row_start,
                    (block.end_out - block.first_out) * sizeof(floating))
         block_weight_product(net, l, &block, rows, <floating> inv_rows,
-                             layer_input(net, l, X_batch, A), delta_l,
+                             X, A, delta_l,
                              <floating> (net.l2 * inv_rows),
                              grads + weight_block_offset(net, l, &block))
 
 
 cdef void gradient_descent_step(const Network* net, floating* params, floating* grads,
-                                const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                                const Input* X, Py_ssize_t rows, double weight_sum,
                                 const floating* A, const floating* deltas,
                                 double learning_rate, int thread,
                                 int n_threads) noexcept nogil:
@@ -239,13 +248,13 @@ cdef void gradient_descent_step(const Network* net, floating* params, floating* 
         if not has_weights(&block):
             continue
         block_weight_product(net, l, &block, rows, <floating> (-learning_rate * inv_rows),
-                             layer_input(net, l, X_batch, A), delta_l,
+                             X, A, delta_l,
                              <floating> (1.0 - learning_rate * net.l2 * inv_rows),
                              params + weight_block_offset(net, l, &block))
 
 
 cdef void optimizer_update(const Network* net, floating* params, floating* grads,
-                           const floating* X_batch, Py_ssize_t rows, double weight_sum,
+                           const Input* X, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, const fnn_step* step,
                            floating* moment1, floating* moment2, int thread,
                            int n_threads) noexcept nogil:
@@ -254,7 +263,7 @@ cdef void optimizer_update(const Network* net, floating* params, floating* grads
     block adds the L2 term (weights only; biases are never regularised) and
     applies the rule with its moments `moment1` and `moment2` (laid out like
     params, NULL where the rule keeps none)."""
-    cdef Py_ssize_t l, k, offset
+    cdef Py_ssize_t l, k, offset, rows_in_block, row_length
     cdef double inv_rows = 1.0 / weight_sum
     cdef Block block
     cdef fnn_step block_step = step[0]
@@ -274,12 +283,18 @@ cdef void optimizer_update(const Network* net, floating* params, floating* grads
         # grads[block] = (A_{l-1}.T @ delta_l)[block] / n, then per row of the
         # block: g = grads + (l2/n) W; moments; W -= lr * (the rule's direction)
         block_weight_product(net, l, &block, rows, <floating> inv_rows,
-                             layer_input(net, l, X_batch, A), delta_l, <floating> 0.0,
+                             X, A, delta_l, <floating> 0.0,
                              grads + weight_block_offset(net, l, &block))
         block_step.l2_scale = net.l2 * inv_rows
-        for k in range(block.first_in, block.end_in):
-            offset = net.coef_offsets[l] + k * net.sizes[l + 1] + block.first_out
+        if block.end_out - block.first_out == net.sizes[l + 1]:
+            # whole rows: the block is one contiguous run (W_0 of a wide input
+            # split by its rows), stepped in one pass
+            rows_in_block, row_length = 1, (block.end_in - block.first_in) * net.sizes[l + 1]
+        else:
+            rows_in_block, row_length = block.end_in - block.first_in, block.end_out - block.first_out
+        for k in range(rows_in_block):
+            offset = weight_block_offset(net, l, &block) + k * net.sizes[l + 1]
             optimizer_step(params + offset, grads + offset,
                            moment1 + offset if moment1 != NULL else NULL,
                            moment2 + offset if moment2 != NULL else NULL,
-                           block.end_out - block.first_out, &block_step)
+                           row_length, &block_step)

@@ -1,0 +1,47 @@
+/* Instantiates the sparse kernels of fastnn_sparse_impl.h for each value
+ * type (float, double) and index type (int32, int64). */
+#include <string.h>
+
+#include "fastnn_sparse.h"
+
+/* Picked at load time like the element-wise kernels (fastnn_kernels.c, whose
+ * switch this repeats): the per-nonzero row updates vectorise over the units
+ * with AVX-512 or AVX2 where the CPU has them. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(FASTNN_NO_MULTIVERSION)
+#define FNN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FNN_MULTIVERSION
+#endif
+
+#define REAL float
+#define INDEX int32_t
+#define FNN(name) name##_f32_i32
+#include "fastnn_sparse_impl.h"
+#undef REAL
+#undef INDEX
+#undef FNN
+
+#define REAL float
+#define INDEX int64_t
+#define FNN(name) name##_f32_i64
+#include "fastnn_sparse_impl.h"
+#undef REAL
+#undef INDEX
+#undef FNN
+
+#define REAL double
+#define INDEX int32_t
+#define FNN(name) name##_f64_i32
+#include "fastnn_sparse_impl.h"
+#undef REAL
+#undef INDEX
+#undef FNN
+
+#define REAL double
+#define INDEX int64_t
+#define FNN(name) name##_f64_i64
+#include "fastnn_sparse_impl.h"
+#undef REAL
+#undef INDEX
+#undef FNN

@@ -74,6 +74,14 @@ class TrainingPlan:
     callback(epoch, cost) runs with the GIL at every recorded cost, and at
     every epoch (cost None where none is recorded) if callback_every_epoch;
     returning True stops training. n_threads share every batch.
+    row_order (a permutation of the rows): every epoch reads the rows in
+    this order, shuffle aside - the caller shuffles (the drop-ins draw
+    scikit-learn's permutations from its RandomState); the state's order is
+    left as it was. loss_scale multiplies the data part of the recorded
+    cost (scikit-learn's squared error: 1 / n_outputs). batch_mean_cost:
+    the recorded cost is the row-weighted mean of the batches' own mean
+    costs (scikit-learn's loss_), instead of the weighted sum over all rows
+    over the total weight; the two differ only with sample weights.
     """
     epochs: int
     batch_size: int
@@ -82,6 +90,9 @@ class TrainingPlan:
     n_threads: int = 1
     callback: Optional[Callable] = None
     callback_every_epoch: bool = False
+    row_order: Optional[np.ndarray] = None
+    loss_scale: float = 1.0
+    batch_mean_cost: bool = False
 
 
 @dataclass(frozen=True, eq=False)   # equal only to itself (it holds arrays)

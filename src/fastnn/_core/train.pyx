@@ -55,8 +55,13 @@ cdef struct Plan:
     Py_ssize_t batch_size     # at most n_samples
     Py_ssize_t epochs
     Py_ssize_t cost_every     # 0: no cost recorded
-    bint shuffle
-    double total_weight       # n, or the sum of the sample weights
+    bint shuffle              # batches gather their rows through the row order
+    bint reshuffle            # the order is reshuffled before every epoch (else: given)
+    double total_weight       # n, or the sum of the sample weights (the recorded
+                              # cost's denominator; n with batch_mean_cost)
+    double loss_scale         # on the data part of the recorded cost
+    bint batch_mean_cost      # each batch's cost enters as its own (weighted) mean
+                              # times its rows: scikit-learn's loss_
     Py_ssize_t first_epoch    # TrainingState: epochs and steps already taken by
     Py_ssize_t first_step     # earlier calls (partial_fit, warm_start): count on from there
 
@@ -85,7 +90,7 @@ cdef struct Workspace:
     void* Y_batch             # gathered targets; NULL without shuffling
     const void* weights       # sample weight of every row of the data; NULL: all 1
     void* weights_batch       # gathered sample weights; NULL unless weighted and shuffled
-    Py_ssize_t* order         # row order, reshuffled in place every epoch
+    Py_ssize_t* order         # row order, reshuffled in place every epoch (or given)
     bitgen_t* shuffle_bits
     uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
     uint8_t* input_mask       # input-layer dropout mask; NULL: the data is never dropped
@@ -101,7 +106,8 @@ cdef class Buffers:
     cdef readonly object order
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
-                  bint shuffle, shuffle_stream, dropout_stream, optimizer, state, weights):
+                  bint shuffle, shuffle_stream, dropout_stream, optimizer, state, weights,
+                  given_order):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -132,13 +138,15 @@ cdef class Buffers:
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
         self.ws.weights = NULL if weights is None else self.pointer(weights)
         self.ws.weights_batch = self.floats(capacity if shuffle and weights is not None else 0, dtype)
-        order = state.order
+        order = state.order if given_order is None else given_order
+        if given_order is not None and len(given_order) != n_samples:
+            raise ValueError("the given row order needs one index per row")
         if order is not None and len(order) == n_samples:
             # The loop reads rows at these indices unchecked: anything but a
             # permutation of the rows (e.g. from a damaged file) is refused.
             self.order = np.array(order, dtype=np.intp, copy=True)
             if not is_permutation(self.order):
-                raise ValueError("the stored row order is not a permutation of the rows")
+                raise ValueError("the stored or given row order is not a permutation of the rows")
         else:
             self.order = np.arange(n_samples, dtype=np.intp)
         self.ws.order = <Py_ssize_t*> self.pointer(self.order)
@@ -297,7 +305,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef const floating* W_rows
     cdef const floating* weights = <const floating*> ws.weights
     cdef floating* W_batch = <floating*> ws.weights_batch
-    cdef double weight_sum
+    cdef double weight_sum, batch_scale
     cdef Py_ssize_t i
     cdef int t
     cdef timespec last_visit
@@ -313,7 +321,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             if record:
                 # The weights this epoch starts from: its recorded cost judges them.
                 memcpy(ws.candidate, params, ws.n_params * sizeof(floating))
-        if plan.shuffle:
+        if plan.reshuffle:
             if thread == 0:
                 fnn_shuffle(ws.order, n, ws.shuffle_bits.next_uint64, ws.shuffle_bits.state)
             fnn_barrier_wait(&shared.barrier)
@@ -353,11 +361,13 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 X_rows = X + start * n_features
                 Y_rows = Y + start * n_outputs
                 W_rows = weights + start if weights != NULL else NULL
+            # scikit-learn's loss_ counts each batch's mean cost once per row
+            batch_scale = rows / weight_sum if plan.batch_mean_cost else 1.0
             if own_rows > 0:
-                cost_part += train_rows(net, ws, params, X_rows, Y_rows, W_rows, first_row,
-                                        own_rows, record, step)
+                cost_part += batch_scale * plan.loss_scale * train_rows(
+                    net, ws, params, X_rows, Y_rows, W_rows, first_row, own_rows, record, step)
             if record and thread == 0:
-                cost_part += l2_term(net, params)
+                cost_part += batch_scale * l2_term(net, params)
             fnn_barrier_wait(&shared.barrier)
             # X_batch: the input as layer 0 saw it (after input dropout)
             X_rows = X_batch if ws.input_mask != NULL else X_rows
@@ -523,13 +533,19 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     c_plan.batch_size = capacity
     c_plan.epochs = plan.epochs
     c_plan.cost_every = cost_every
-    # Shuffling a single full batch would change nothing but summation order.
-    c_plan.shuffle = plan.shuffle and capacity < n
+    # Shuffling a single full batch would change nothing but summation order;
+    # a given order is followed as given.
+    given_order = plan.row_order
+    c_plan.reshuffle = given_order is None and plan.shuffle and capacity < n
+    c_plan.shuffle = c_plan.reshuffle or given_order is not None
+    c_plan.loss_scale = plan.loss_scale
+    c_plan.batch_mean_cost = plan.batch_mean_cost
     if sample_weight is not None:
         sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
         if sample_weight.shape != (n,) or not np.all(sample_weight >= 0) or sample_weight.sum() <= 0:
             raise ValueError("sample_weight needs one non-negative weight per row and a positive sum")
-    c_plan.total_weight = n if sample_weight is None else float(sample_weight.sum(dtype=np.float64))
+    c_plan.total_weight = (n if sample_weight is None or plan.batch_mean_cost
+                           else float(sample_weight.sum(dtype=np.float64)))
     c_plan.first_epoch = state.epochs
     c_plan.first_step = state.steps
     cdef OptimizerSettings settings
@@ -547,7 +563,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     settings.step.bias_correction_2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, c_plan.shuffle, shuffle_stream,
-                                   dropout_stream, optimizer, state, sample_weight)
+                                   dropout_stream, optimizer, state, sample_weight, given_order)
     errors = []
     cdef Shared shared
     shared.costs_capacity = max(1, min(recorded_epochs(c_plan.first_epoch, c_plan.epochs, cost_every),
@@ -610,7 +626,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
             epochs=state.epochs + n_iter, steps=state.steps + shared.steps,
             # The moments that led to divergence are no start for a later call.
             moments=None if diverged else buffers.moments,
-            order=buffers.order, shuffle_stream=shuffle_stream, dropout_stream=dropout_stream))
+            order=buffers.order if given_order is None else state.order,
+            shuffle_stream=shuffle_stream, dropout_stream=dropout_stream))
 
 
 def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_every):
@@ -621,14 +638,28 @@ def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_e
 
 
 def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
-                  const floating[:, ::1] Y):
-    """(cost, flat gradient) of the full data set at `params` (no dropout)."""
+                  const floating[:, ::1] Y, sample_weight=None, double loss_scale=1.0):
+    """(cost, flat gradient) of the full data set at `params` (no dropout).
+
+    With sample_weight (one non-negative weight per row, positive sum) each
+    row's loss and output error count with its weight and 1/n becomes
+    1 / (sum of the weights). loss_scale multiplies the data part of the
+    cost only (scikit-learn's squared error averages over the outputs, its
+    gradient does not)."""
     cdef Py_ssize_t n = X.shape[0]
     if n < 1 or Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
         raise ValueError("X and Y do not match the network's input and output widths")
     if params.shape[0] != stack.n_params:
         raise ValueError(f"params must hold {stack.n_params} values")
     dtype = np.float32 if floating is float else np.float64
+    cdef const floating* weights = NULL
+    cdef double weight_sum = n
+    if sample_weight is not None:
+        sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+        if sample_weight.shape != (n,) or not np.all(sample_weight >= 0) or sample_weight.sum() <= 0:
+            raise ValueError("sample_weight needs one non-negative weight per row and a positive sum")
+        weight_sum = float(sample_weight.sum(dtype=np.float64))
+        weights = <const floating*> <Py_ssize_t> sample_weight.ctypes.data
     cdef Network net = stack.with_capacity(n)
     grads_array = np.empty(stack.n_params, dtype=dtype)
     cdef floating[::1] grads = grads_array
@@ -638,11 +669,13 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
     cdef double cost_sum
     with nogil:
         forward(&net, &params[0], &X[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
-        cost_sum = loss_sum(&net, &Y[0, 0], <floating*> NULL, 0, n, &Z[0], &A[0]) + l2_term(&net, &params[0])
-        backward_deltas(&net, &params[0], &Y[0, 0], <floating*> NULL, 0, n, &Z[0], &A[0],
+        cost_sum = (loss_scale * loss_sum(&net, &Y[0, 0], weights, 0, n, &Z[0], &A[0])
+                    + l2_term(&net, &params[0]))
+        backward_deltas(&net, &params[0], &Y[0, 0], weights, 0, n, &Z[0], &A[0],
                         <uint8_t*> NULL, &deltas[0])
-        weight_gradients(&net, &params[0], &grads[0], &X[0, 0], n, n, &A[0], &deltas[0], 0, 1)
-    return cost_sum / n, grads_array
+        weight_gradients(&net, &params[0], &grads[0], &X[0, 0], n, weight_sum, &A[0], &deltas[0],
+                         0, 1)
+    return cost_sum / weight_sum, grads_array
 
 
 def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,

@@ -17,7 +17,8 @@ from setuptools.command.build_ext import build_ext
 DEBUG = os.environ.get("FASTNN_DEBUG", "0") == "1"
 NATIVE = os.environ.get("FASTNN_NATIVE", "0") == "1"
 
-CSRC = ["csrc/fastnn_kernels.c", "csrc/fastnn_shuffle.c", "csrc/fastnn_threads.c"]
+CSRC = ["csrc/fastnn_kernels.c", "csrc/fastnn_sparse.c", "csrc/fastnn_shuffle.c",
+        "csrc/fastnn_threads.c"]
 CSRC_HEADERS = sorted(str(p) for p in Path("csrc").glob("*.h"))
 CORE = Path("src/fastnn/_core")
 

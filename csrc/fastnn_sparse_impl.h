@@ -54,14 +54,18 @@ void FNN(fnn_csr_weight_product)(const REAL *data, const INDEX *indices, const I
     if (m <= 0 || n <= 0) {
         return;
     }
+    /* Whole rows (a block of W_0 split by its rows) are one contiguous run:
+     * one memset (streaming stores for a large W_0) or one loop. */
+    const ptrdiff_t runs = n == ldc ? 1 : m;
+    const ptrdiff_t run = n == ldc ? m * n : n;
     if (beta == 0.0) {
-        for (ptrdiff_t k = 0; k < m; k++) {
-            memset(C + k * ldc, 0, (size_t)n * sizeof(REAL));
+        for (ptrdiff_t k = 0; k < runs; k++) {
+            memset(C + k * ldc, 0, (size_t)run * sizeof(REAL));
         }
     } else if (beta != 1.0) {
-        for (ptrdiff_t k = 0; k < m; k++) {
+        for (ptrdiff_t k = 0; k < runs; k++) {
             REAL *restrict c = C + k * ldc;
-            for (ptrdiff_t j = 0; j < n; j++) {
+            for (ptrdiff_t j = 0; j < run; j++) {
                 c[j] *= scale;
             }
         }

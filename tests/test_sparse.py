@@ -96,11 +96,12 @@ def stack_loss(name):
 def assert_same_training(dense, sparse, tolerance):
     (params_d, result_d), (params_s, result_s) = dense, sparse
     assert relative_error(params_s, params_d) < tolerance
-    assert (result_s.n_iter, result_s.steps, result_s.diverged) == \
-        (result_d.n_iter, result_d.steps, result_d.diverged)
+    fields = ("n_iter", "steps", "epochs_run", "steps_run", "diverged")
+    assert [getattr(result_s, f) for f in fields] == [getattr(result_d, f) for f in fields]
     np.testing.assert_allclose(result_s.costs, result_d.costs, rtol=tolerance)
     np.testing.assert_array_equal(result_s.state.order, result_d.state.order)
-    for moment_d, moment_s in zip(result_d.state.moments, result_s.state.moments):
+    # (after divergence no moments are kept)
+    for moment_d, moment_s in zip(result_d.state.moments or (), result_s.state.moments or ()):
         if moment_d is not None:
             assert relative_error(moment_s, moment_d) < tolerance
 
@@ -161,8 +162,8 @@ def test_threads_train_the_same_model_on_sparse_x():
     plan = dict(epochs=3, batch_size=BATCH, shuffle=True, cost_every=1)
     one = train_both(name, X_csr, X_csr, TrainingPlan(**plan, n_threads=1), OPTIMIZERS["adam"])
     two = train_both(name, X_csr, X_csr, TrainingPlan(**plan, n_threads=2), OPTIMIZERS["adam"])
-    # the scatter sums every entry's terms in batch order, whatever the blocks
-    np.testing.assert_array_equal(one[1][0], two[1][0])
+    # as for dense X (test_threads): the same model up to summation order
+    assert relative_error(two[1][0], one[1][0]) < 1e-12
 
 
 @pytest.mark.parametrize("name", NETWORKS)
@@ -297,8 +298,8 @@ def test_divergence_on_sparse_x_falls_back_like_dense():
     X, X_csr = sparse_data(N_ROWS, 5, density=0.8, seed=13)
     X *= 1e150
     X_csr = X_csr * 1e150
-    plan = TrainingPlan(epochs=6, batch_size=BATCH, shuffle=True, cost_every=2)
-    dense, sparse = train_both(name, X, X_csr, plan, Optimizer(kind="gd", learning_rate=10.0))
+    plan = TrainingPlan(epochs=20, batch_size=BATCH, shuffle=True, cost_every=2)
+    dense, sparse = train_both(name, X, X_csr, plan, Optimizer(kind="gd", learning_rate=1e3))
     assert dense[1].diverged and sparse[1].diverged
     assert_same_training(dense, sparse, 1e-10)
 
@@ -361,15 +362,15 @@ def test_a_hostile_structure_is_a_value_error(change):
     stack, params = network("2-layer relu softmax")
     Y = targets("cross_entropy", 6, 3)
     before = params.copy()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a valid CSR"):
         core.train(stack, params, X_csr, Y, TrainingPlan(epochs=2, batch_size=4, shuffle=True),
                    Optimizer(), fresh_state())
     np.testing.assert_array_equal(params, before)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a valid CSR"):
         core.loss_gradient(stack, params, X_csr, Y)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a valid CSR"):
         core.cost(stack, params, X_csr, Y)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a valid CSR"):
         core.predict_output(stack, params, X_csr)
 
 

@@ -1,8 +1,10 @@
 # cython: language_level=3
 """The compiled training loop and the Python entry points of the core.
 
-`train`, `loss_gradient` and `predict_output` run a `DenseStack` on float32
-or float64 data. `train` takes the seam's typed objects (fastnn._training:
+`train`, `loss_gradient`, `cost` and `predict_output` run a `DenseStack` on
+float32 or float64 data: X dense (C-contiguous rows) or a SciPy sparse
+matrix (CSR read in place; other formats converted to CSR, never
+densified), checked here before the GIL is released (`Data`). `train` takes the seam's typed objects (fastnn._training:
 TrainingPlan, Optimizer, TrainingState) and copies them into C structs of
 the same field names. Every buffer is allocated here, once per call, before
 the GIL is released; the epoch loop allocates nothing (but for doubling the
@@ -21,8 +23,10 @@ from numpy.random cimport bitgen_t
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
+from scipy import sparse as scipy_sparse
 
 from fastnn._core.network cimport Network
+from fastnn._core.inputs cimport Input
 from fastnn._core.stack cimport DenseStack
 from fastnn._core.dense cimport (
     forward, loss_sum, l2_term, backward_deltas, weight_gradients, gradient_descent_step,
@@ -47,6 +51,101 @@ cdef enum:
     # Recorded costs the buffer holds at first; it doubles when full, so a
     # huge max_iter stopped early costs only what it recorded.
     FIRST_COST_CAPACITY = 1024
+
+
+cdef class Data:
+    """X as the compiled passes read it: an `Input` of all its rows - dense
+    rows in place, or a SciPy sparse matrix as CSR whose structure has been
+    checked (the kernels read it unchecked) - and the arrays behind it."""
+    cdef Input X
+    cdef readonly Py_ssize_t n_samples
+    cdef readonly Py_ssize_t n_features
+    cdef readonly bint is_sparse
+    cdef object arrays
+
+    cdef set_csr(self, X, dtype):
+        if X.format != "csr":
+            X = X.tocsr()   # CSC, COO, LIL, ...: a sparse copy, never a dense one
+        n_samples, n_features = X.shape
+        values, indices, indptr = np.asarray(X.data), np.asarray(X.indices), np.asarray(X.indptr)
+        if values.dtype != dtype:
+            raise ValueError(f"X holds {values.dtype} values and the parameters are "
+                             f"{np.dtype(dtype).name}: convert one to the other's precision")
+        if (values.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1
+                or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu"):
+            raise ValueError("X is not a valid CSR matrix: data, indices and indptr must be "
+                             "1-D, the indices and indptr integers")
+        # The kernels read int32 or int64 indices and indptr of one type;
+        # anything else (SciPy makes none) is copied to int64.
+        index_type = (indices.dtype if indices.dtype == indptr.dtype
+                      and indices.dtype in (np.int32, np.int64) else np.dtype(np.int64))
+        values = np.ascontiguousarray(values)
+        indices = np.ascontiguousarray(indices, dtype=index_type)
+        indptr = np.ascontiguousarray(indptr, dtype=index_type)
+        if len(indptr) != n_samples + 1 or len(values) != len(indices):
+            raise ValueError("X is not a valid CSR matrix: indptr must hold n_samples + 1 "
+                             "entries and data as many values as indices")
+        if not (indptr[0] >= 0 and indptr[n_samples] <= len(indices)
+                and np.all(indptr[1:] >= indptr[:n_samples])):
+            raise ValueError("X is not a valid CSR matrix: indptr must be non-decreasing and "
+                             "within the stored nonzeros")
+        used = indices[indptr[0]:indptr[n_samples]]
+        if used.size and (used.min() < 0 or used.max() >= n_features):
+            raise ValueError(f"X is not a valid CSR matrix: a column index is outside "
+                             f"[0, {n_features})")
+        self.arrays = (X, values, indices, indptr)
+        self.n_samples, self.n_features, self.is_sparse = n_samples, n_features, True
+        self.X.dense = NULL
+        self.X.data = <const void*> <Py_ssize_t> values.ctypes.data
+        self.X.indices = <const void*> <Py_ssize_t> indices.ctypes.data
+        self.X.indptr = <const void*> <Py_ssize_t> indptr.ctypes.data
+        self.X.wide_indices = index_type == np.int64
+        self.X.order = NULL
+        self.X.first = 0
+
+
+cdef Data as_input(X, const floating* precision):
+    """The `Data` of X for parameters of this precision (`precision` only
+    picks the fused type): a SciPy sparse matrix as checked CSR, anything
+    else as dense C-contiguous rows of that precision (a typed memoryview:
+    ValueError otherwise, as before sparse input existed)."""
+    cdef Data data = Data()
+    cdef const floating[:, ::1] rows
+    if scipy_sparse.issparse(X):
+        data.set_csr(X, np.float32 if floating is float else np.float64)
+        return data
+    rows = X
+    data.arrays = rows
+    data.n_samples, data.n_features, data.is_sparse = rows.shape[0], rows.shape[1], False
+    # No row: nothing is ever read (every entry point stops before).
+    data.X.dense = &rows[0, 0] if rows.shape[0] > 0 else NULL
+    return data
+
+
+cdef inline Input consecutive_rows(const Input* X, Py_ssize_t start,
+                                   Py_ssize_t row_bytes) noexcept nogil:
+    """Rows start, start + 1, ... of X as a batch, read in place (dense rows
+    are row_bytes apart)."""
+    cdef Input rows = X[0]
+    if X.dense != NULL:
+        rows.dense = <const char*> X.dense + start * row_bytes
+    else:
+        rows.order = NULL
+        rows.first = start
+    return rows
+
+
+cdef inline Input ordered_rows(const Input* X, const Py_ssize_t* order,
+                               const void* gathered) noexcept nogil:
+    """Rows order[0], order[1], ... of X as a batch: dense X's the caller
+    gathered into `gathered`, sparse X's read in place through the order."""
+    cdef Input rows = X[0]
+    if X.dense != NULL:
+        rows.dense = gathered
+    else:
+        rows.order = order
+        rows.first = 0
+    return rows
 
 
 cdef struct Plan:
@@ -86,7 +185,7 @@ cdef struct Workspace:
     void* snapshot            # the parameters at the last check that found them finite
     void* candidate           # the parameters a recorded epoch started from
     Py_ssize_t n_params
-    void* X_batch             # gathered and/or input-dropped rows; NULL if never needed
+    void* X_batch             # gathered and/or input-dropped dense rows; NULL if never needed
     void* Y_batch             # gathered targets; NULL without shuffling
     const void* weights       # sample weight of every row of the data; NULL: all 1
     void* weights_batch       # gathered sample weights; NULL unless weighted and shuffled
@@ -107,7 +206,7 @@ cdef class Buffers:
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
                   bint shuffle, shuffle_stream, dropout_stream, optimizer, state, weights,
-                  given_order):
+                  given_order, bint sparse_input):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -134,7 +233,9 @@ cdef class Buffers:
             else:
                 self.ws.moment2 = self.pointer(array)
         self.moments = tuple(moments)
-        self.ws.X_batch = self.floats(capacity * n_features if shuffle or input_dropout else 0, dtype)
+        # Sparse X is never gathered: its kernels read the rows through the order.
+        gathers_x = (shuffle or input_dropout) and not sparse_input
+        self.ws.X_batch = self.floats(capacity * n_features if gathers_x else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
         self.ws.weights = NULL if weights is None else self.pointer(weights)
         self.ws.weights_batch = self.floats(capacity if shuffle and weights is not None else 0, dtype)
@@ -202,7 +303,7 @@ cdef struct Shared:
     const OptimizerSettings* optimizer
     Workspace* ws
     void* params
-    const void* X
+    const Input* X            # all rows of the data
     const void* Y
     double* costs             # PyMem_Raw buffer of costs_capacity entries, grown by thread 0
     Py_ssize_t costs_capacity
@@ -240,11 +341,11 @@ cdef int end_of_epoch(Shared* shared, Py_ssize_t epoch, double cost, bint record
 
 
 cdef double train_rows(const Network* net, Workspace* ws, floating* params,
-                       const floating* X_rows, const floating* Y_rows, const floating* W_rows,
+                       const Input* X_rows, const floating* Y_rows, const floating* W_rows,
                        Py_ssize_t first_row, Py_ssize_t rows, bint record,
                        Py_ssize_t step) noexcept nogil:
     """Forward (with dropout) and deltas of rows [first_row, first_row + rows)
-    of the batch whose first row X_rows, Y_rows and W_rows (sample weights,
+    of the batch X_rows, whose first row Y_rows and W_rows (sample weights,
     or NULL) point at. Returns their summed (weighted) loss when the cost is
     recorded (taken without dropout), else 0."""
     cdef floating* Z = <floating*> ws.Z
@@ -253,7 +354,8 @@ cdef double train_rows(const Network* net, Workspace* ws, floating* params,
     cdef Py_ssize_t n_features = net.sizes[0]
     cdef double cost = 0.0
     cdef fnn_dropout input_dropout
-    cdef const floating* X_input = X_rows + first_row * n_features
+    cdef const Input* X_input = X_rows
+    cdef Input dropped
     cdef const floating* Y_own = Y_rows + first_row * net.sizes[net.n_layers]
     cdef const floating* W_own = W_rows + first_row if W_rows != NULL else NULL
     if record and ws.masks != NULL:
@@ -262,14 +364,20 @@ cdef double train_rows(const Network* net, Workspace* ws, floating* params,
         forward(net, params, X_input, first_row, rows, Z, A, <uint8_t*> NULL, 0, step)
         cost = loss_sum(net, Y_own, W_own, first_row, rows, Z, A)
     if ws.input_mask != NULL:
-        if X_rows != X_batch:
-            memcpy(X_batch + first_row * n_features, X_input, rows * n_features * sizeof(floating))
+        # dense X only (train refuses input dropout on sparse X): the rows are
+        # copied to X_batch unless gathered there, and dropped in place
+        if X_rows.dense != X_batch:
+            memcpy(X_batch + first_row * n_features,
+                   <const floating*> X_rows.dense + first_row * n_features,
+                   rows * n_features * sizeof(floating))
         input_dropout.keep_prob = net.keep_probs[0]
         input_dropout.key = fnn_dropout_key(ws.dropout_seed, step, 0)
         input_dropout.first_row = first_row
         input_dropout.mask = ws.input_mask + first_row * n_features
-        X_input = X_batch + first_row * n_features
-        dropout_apply(<floating*> X_input, rows, n_features, &input_dropout)
+        dropout_apply(X_batch + first_row * n_features, rows, n_features, &input_dropout)
+        dropped = X_rows[0]
+        dropped.dense = X_batch
+        X_input = &dropped
     forward(net, params, X_input, first_row, rows, Z, A, ws.masks, ws.dropout_seed, step)
     if record and ws.masks == NULL:
         cost = loss_sum(net, Y_own, W_own, first_row, rows, Z, A)
@@ -288,7 +396,9 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef const Plan* plan = shared.plan
     cdef const OptimizerSettings* optimizer = shared.optimizer
     cdef Workspace* ws = shared.ws
-    cdef const floating* X = <const floating*> shared.X
+    cdef const Input* X = shared.X
+    cdef Input X_rows
+    cdef const floating* X_dense = <const floating*> X.dense
     cdef const floating* Y = <const floating*> shared.Y
     cdef floating* X_batch = <floating*> ws.X_batch
     cdef floating* Y_batch = <floating*> ws.Y_batch
@@ -300,7 +410,6 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef Py_ssize_t step = plan.first_step
     cdef bint record
     cdef double cost_part, cost_sum
-    cdef const floating* X_rows
     cdef const floating* Y_rows
     cdef const floating* W_rows
     cdef const floating* weights = <const floating*> ws.weights
@@ -345,11 +454,12 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             first_row = rows * thread // n_threads
             own_rows = rows * (thread + 1) // n_threads - first_row
             if plan.shuffle:
-                gather_rows(X, ws.order + start + first_row, own_rows, n_features,
-                            X_batch + first_row * n_features)
+                if X_dense != NULL:
+                    gather_rows(X_dense, ws.order + start + first_row, own_rows, n_features,
+                                X_batch + first_row * n_features)
+                X_rows = ordered_rows(X, ws.order + start, X_batch)
                 gather_rows(Y, ws.order + start + first_row, own_rows, n_outputs,
                             Y_batch + first_row * n_outputs)
-                X_rows = X_batch
                 Y_rows = Y_batch
                 W_rows = NULL
                 if weights != NULL:
@@ -358,28 +468,29 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                     W_rows = W_batch
             else:
                 # Unshuffled batches are consecutive rows: read them in place.
-                X_rows = X + start * n_features
+                X_rows = consecutive_rows(X, start, n_features * sizeof(floating))
                 Y_rows = Y + start * n_outputs
                 W_rows = weights + start if weights != NULL else NULL
             # scikit-learn's loss_ counts each batch's mean cost once per row
             batch_scale = rows / weight_sum if plan.batch_mean_cost else 1.0
             if own_rows > 0:
                 cost_part += batch_scale * plan.loss_scale * train_rows(
-                    net, ws, params, X_rows, Y_rows, W_rows, first_row, own_rows, record, step)
+                    net, ws, params, &X_rows, Y_rows, W_rows, first_row, own_rows, record, step)
             if record and thread == 0:
                 cost_part += batch_scale * l2_term(net, params)
             fnn_barrier_wait(&shared.barrier)
             # X_batch: the input as layer 0 saw it (after input dropout)
-            X_rows = X_batch if ws.input_mask != NULL else X_rows
+            if ws.input_mask != NULL:
+                X_rows.dense = X_batch
             if optimizer.kind == FNN_GD:
-                gradient_descent_step(net, params, <floating*> ws.grads, X_rows, rows,
+                gradient_descent_step(net, params, <floating*> ws.grads, &X_rows, rows,
                                       weight_sum, <floating*> ws.A, <floating*> ws.deltas,
                                       learning_rate, thread, n_threads)
             else:
                 # adam's bias corrections for step t = step + 1
                 step_constants.bias_correction_1 = 1.0 - pow(step_constants.beta_1, step + 1)
                 step_constants.bias_correction_2 = 1.0 - pow(step_constants.beta_2, step + 1)
-                optimizer_update(net, params, <floating*> ws.grads, X_rows, rows, weight_sum,
+                optimizer_update(net, params, <floating*> ws.grads, &X_rows, rows, weight_sum,
                                  <floating*> ws.A, <floating*> ws.deltas, &step_constants,
                                  <floating*> ws.moment1, <floating*> ws.moment2, thread,
                                  n_threads)
@@ -468,14 +579,15 @@ cdef void check_final(Shared* shared, floating* params) noexcept nogil:
     cdef Py_ssize_t checked = min(n, FINAL_CHECK_ROWS)
     cdef Py_ssize_t start = 0, rows
     cdef double loss = 0.0
-    cdef const floating* X = <const floating*> shared.X
+    cdef Input X_rows
     cdef const floating* Y = <const floating*> shared.Y
     if shared.diverged:
         return
     if all_finite(params, ws.n_params):
         while start < checked and isfinite(loss):
             rows = min(net.capacity, checked - start)
-            forward(net, params, X + start * net.sizes[0], 0, rows, <floating*> ws.Z,
+            X_rows = consecutive_rows(shared.X, start, net.sizes[0] * sizeof(floating))
+            forward(net, params, &X_rows, 0, rows, <floating*> ws.Z,
                     <floating*> ws.A, <uint8_t*> NULL, 0, 0)
             loss += loss_sum(net, Y + start * net.sizes[net.n_layers], <floating*> NULL, 0, rows,
                              <floating*> ws.Z, <floating*> ws.A)
@@ -494,8 +606,8 @@ cdef void team_member(void* context, int thread) noexcept nogil:
         run_epochs(shared, thread, <float*> shared.params)
 
 
-def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
-          const floating[:, ::1] Y, plan, optimizer, state, sample_weight=None):
+def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, plan, optimizer,
+          state, sample_weight=None):
     """Train in place: `params` (flat, see DenseStack) is updated step by step,
     as `plan` (fastnn._training.TrainingPlan) says, with the update rule of
     `optimizer` (Optimizer), going on from `state` (TrainingState: epochs and
@@ -513,11 +625,15 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     (result.interrupted); any other exception raised at an epoch end
     propagates.
     """
-    cdef Py_ssize_t n = X.shape[0]
-    if Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
-        raise ValueError("X and Y do not match the network's input and output widths")
     if params.shape[0] != stack.n_params:
         raise ValueError(f"params must hold {stack.n_params} values")
+    cdef Data data = as_input(X, <floating*> NULL)
+    cdef Py_ssize_t n = data.n_samples
+    if Y.shape[0] != n or data.n_features != stack.n_features or Y.shape[1] != stack.n_outputs:
+        raise ValueError("X and Y do not match the network's input and output widths")
+    if data.is_sparse and stack.keep_probs[0] < 1:
+        raise ValueError("input dropout (keep_probs[0] < 1) needs dense X: with sparse X, "
+                         "drop hidden units only, or densify X first")
     cost_every = 0 if plan.cost_every is None else plan.cost_every
     if n < 1 or plan.epochs < 0 or plan.batch_size < 1 or cost_every < 0:
         raise ValueError("train needs n >= 1, epochs >= 0, batch_size >= 1 and cost_every >= 1 "
@@ -563,7 +679,8 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     settings.step.bias_correction_2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, c_plan.shuffle, shuffle_stream,
-                                   dropout_stream, optimizer, state, sample_weight, given_order)
+                                   dropout_stream, optimizer, state, sample_weight, given_order,
+                                   data.is_sparse)
     errors = []
     cdef Shared shared
     shared.costs_capacity = max(1, min(recorded_epochs(c_plan.first_epoch, c_plan.epochs, cost_every),
@@ -577,7 +694,7 @@ def train(DenseStack stack, floating[::1] params, const floating[:, ::1] X,
     shared.optimizer = &settings
     shared.ws = &buffers.ws
     shared.params = &params[0]
-    shared.X = &X[0, 0]
+    shared.X = &data.X
     shared.Y = &Y[0, 0]
     shared.callback = NULL if plan.callback is None else <PyObject*> plan.callback
     shared.errors = <PyObject*> errors
@@ -637,8 +754,7 @@ def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_e
     return ((first_epoch + epochs - 1) // cost_every) - ((first_epoch - 1) // cost_every if first_epoch > 0 else -1)
 
 
-def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
-                  const floating[:, ::1] Y, sample_weight=None, double loss_scale=1.0):
+def loss_gradient(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y, sample_weight=None, double loss_scale=1.0):
     """(cost, flat gradient) of the full data set at `params` (no dropout).
 
     With sample_weight (one non-negative weight per row, positive sum) each
@@ -646,11 +762,13 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
     1 / (sum of the weights). loss_scale multiplies the data part of the
     cost only (scikit-learn's squared error averages over the outputs, its
     gradient does not)."""
-    cdef Py_ssize_t n = X.shape[0]
-    if n < 1 or Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
-        raise ValueError("X and Y do not match the network's input and output widths")
     if params.shape[0] != stack.n_params:
         raise ValueError(f"params must hold {stack.n_params} values")
+    cdef Data data = as_input(X, <floating*> NULL)
+    cdef Py_ssize_t n = data.n_samples
+    if (n < 1 or Y.shape[0] != n or data.n_features != stack.n_features
+            or Y.shape[1] != stack.n_outputs):
+        raise ValueError("X and Y do not match the network's input and output widths")
     dtype = np.float32 if floating is float else np.float64
     cdef const floating* weights = NULL
     cdef double weight_sum = n
@@ -668,22 +786,23 @@ def loss_gradient(DenseStack stack, const floating[::1] params, const floating[:
     cdef floating[::1] deltas = np.empty(n * stack.total_units, dtype=dtype)
     cdef double cost_sum
     with nogil:
-        forward(&net, &params[0], &X[0, 0], 0, n, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
+        forward(&net, &params[0], &data.X, 0, n, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
         cost_sum = (loss_scale * loss_sum(&net, &Y[0, 0], weights, 0, n, &Z[0], &A[0])
                     + l2_term(&net, &params[0]))
         backward_deltas(&net, &params[0], &Y[0, 0], weights, 0, n, &Z[0], &A[0],
                         <uint8_t*> NULL, &deltas[0])
-        weight_gradients(&net, &params[0], &grads[0], &X[0, 0], n, weight_sum, &A[0], &deltas[0],
+        weight_gradients(&net, &params[0], &grads[0], &data.X, n, weight_sum, &A[0], &deltas[0],
                          0, 1)
     return cost_sum / weight_sum, grads_array
 
 
-def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
-         const floating[:, ::1] Y, bint with_l2=True):
+def cost(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y, bint with_l2=True):
     """J of (X, Y) at `params`, no dropout (SPEC 2), pushed through in chunks;
     with_l2=False gives the mean loss alone."""
-    cdef Py_ssize_t n = X.shape[0]
-    if n < 1 or Y.shape[0] != n or X.shape[1] != stack.n_features or Y.shape[1] != stack.n_outputs:
+    cdef Data data = as_input(X, <floating*> NULL)
+    cdef Py_ssize_t n = data.n_samples
+    if (n < 1 or Y.shape[0] != n or data.n_features != stack.n_features
+            or Y.shape[1] != stack.n_outputs):
         raise ValueError("X and Y do not match the network's input and output widths")
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t capacity = min(n, PREDICT_CHUNK)
@@ -692,10 +811,12 @@ def cost(DenseStack stack, const floating[::1] params, const floating[:, ::1] X,
     cdef floating[::1] A = np.empty(capacity * stack.total_units, dtype=dtype)
     cdef Py_ssize_t start = 0, rows
     cdef double total = 0.0
+    cdef Input X_rows
     with nogil:
         while start < n:
             rows = min(capacity, n - start)
-            forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
+            X_rows = consecutive_rows(&data.X, start, stack.n_features * sizeof(floating))
+            forward(&net, &params[0], &X_rows, 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
             total += loss_sum(&net, &Y[start, 0], <floating*> NULL, 0, rows, &Z[0], &A[0])
             start += rows
         if with_l2:
@@ -716,11 +837,12 @@ cdef bint row_has_nan(const Network* net, const floating* Z, Py_ssize_t row) noe
     return False
 
 
-def predict_output(DenseStack stack, const floating[::1] params, const floating[:, ::1] X):
+def predict_output(DenseStack stack, const floating[::1] params, X):
     """A_L for every row of X (no dropout), pushed through in chunks; NaN in
     the rows where any layer's Z came out NaN (overflow)."""
-    cdef Py_ssize_t n = X.shape[0]
-    if X.shape[1] != stack.n_features:
+    cdef Data data = as_input(X, <floating*> NULL)
+    cdef Py_ssize_t n = data.n_samples
+    if data.n_features != stack.n_features:
         raise ValueError("X does not match the network's input width")
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t n_outputs = stack.n_outputs
@@ -735,11 +857,13 @@ def predict_output(DenseStack stack, const floating[::1] params, const floating[
     cdef Py_ssize_t start, rows, i, j, l
     cdef Py_ssize_t output_offset = capacity * (stack.total_units - n_outputs)
     cdef bint invalid
+    cdef Input X_rows
     with nogil:
         start = 0
         while start < n:
             rows = min(capacity, n - start)
-            forward(&net, &params[0], &X[start, 0], 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
+            X_rows = consecutive_rows(&data.X, start, stack.n_features * sizeof(floating))
+            forward(&net, &params[0], &X_rows, 0, rows, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
             # A row whose arithmetic overflowed into NaN anywhere has no
             # answer, even where an activation hid it (relu maps NaN to 0):
             # its output is NaN, for the caller to refuse. One vectorised

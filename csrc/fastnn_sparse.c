@@ -2,6 +2,7 @@
  * type (float, double) and index type (int32, int64). */
 #include <string.h>
 
+#include "fastnn_kernels.h"
 #include "fastnn_sparse.h"
 
 /* Picked at load time like the element-wise kernels (fastnn_kernels.c, whose
@@ -17,31 +18,39 @@
 #define REAL float
 #define INDEX int32_t
 #define FNN(name) name##_f32_i32
+#define FNN_OPTIMIZER_STEP fnn_optimizer_step_f32
 #include "fastnn_sparse_impl.h"
 #undef REAL
 #undef INDEX
 #undef FNN
+#undef FNN_OPTIMIZER_STEP
 
 #define REAL float
 #define INDEX int64_t
 #define FNN(name) name##_f32_i64
+#define FNN_OPTIMIZER_STEP fnn_optimizer_step_f32
 #include "fastnn_sparse_impl.h"
 #undef REAL
 #undef INDEX
 #undef FNN
+#undef FNN_OPTIMIZER_STEP
 
 #define REAL double
 #define INDEX int32_t
 #define FNN(name) name##_f64_i32
+#define FNN_OPTIMIZER_STEP fnn_optimizer_step_f64
 #include "fastnn_sparse_impl.h"
 #undef REAL
 #undef INDEX
 #undef FNN
+#undef FNN_OPTIMIZER_STEP
 
 #define REAL double
 #define INDEX int64_t
 #define FNN(name) name##_f64_i64
+#define FNN_OPTIMIZER_STEP fnn_optimizer_step_f64
 #include "fastnn_sparse_impl.h"
 #undef REAL
 #undef INDEX
 #undef FNN
+#undef FNN_OPTIMIZER_STEP

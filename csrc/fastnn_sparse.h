@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fastnn_kernels.h"   /* fnn_step */
+
 #define FNN_DECLARE_SPARSE_KERNELS(REAL, SFX, INDEX, ISFX)                            \
     /* Z (rows x n_out) = X[batch] @ W (W: n_features x n_out, row-major): row i \
      * of Z is the sum over row i's nonzeros (k, x) of x * W[k, :]. */              \
@@ -38,7 +40,24 @@
         const REAL *data, const INDEX *indices, const INDEX *indptr,                \
         const ptrdiff_t *order, ptrdiff_t first, ptrdiff_t rows, double alpha,      \
         const REAL *delta, ptrdiff_t ldd, ptrdiff_t first_in, ptrdiff_t end_in,     \
-        ptrdiff_t n, double beta, REAL *C, ptrdiff_t ldc);
+        ptrdiff_t n, double beta, REAL *C, ptrdiff_t ldc);                          \
+    /* One optimiser step (fnn_optimizer_step's rule, `step`, its l2_scale      \
+     * included) on rows [first_in, end_in) of W_0 (n_out = n units, whole     \
+     * rows), with gradient alpha X[batch]^T @ delta (delta: rows x n), built   \
+     * chunk_rows rows at a time in `chunk` (chunk_rows * n values) and never    \
+     * stored whole: no gradient buffer of W_0's size is written, zeroed or     \
+     * read. param, first_moment, second_moment point at row first_in (moments  \
+     * NULL where the rule keeps none). Workspace: starts (end_in - first_in + 1 \
+     * entries), entry_rows and entry_values (as many as the batch's nonzeros   \
+     * in the block). Equal, bit for bit, to fnn_csr_weight_product into a      \
+     * gradient (beta 0) followed by fnn_optimizer_step on it. */              \
+    void fnn_csr_optimizer_rows_##SFX##_##ISFX(                                     \
+        const REAL *data, const INDEX *indices, const INDEX *indptr,                \
+        const ptrdiff_t *order, ptrdiff_t first, ptrdiff_t rows, double alpha,      \
+        const REAL *delta, ptrdiff_t n, ptrdiff_t first_in, ptrdiff_t end_in,       \
+        REAL *param, REAL *first_moment, REAL *second_moment,                       \
+        const fnn_step *step, ptrdiff_t *starts, ptrdiff_t *entry_rows,             \
+        REAL *entry_values, REAL *chunk, ptrdiff_t chunk_rows);
 
 FNN_DECLARE_SPARSE_KERNELS(float, f32, int32_t, i32)
 FNN_DECLARE_SPARSE_KERNELS(float, f32, int64_t, i64)

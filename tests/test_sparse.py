@@ -119,6 +119,24 @@ def test_training_on_sparse_x_equals_training_on_dense_x(name, optimizer, n_thre
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("density", [0.05, 1.0], ids=["sparse", "full"])
+@pytest.mark.parametrize("optimizer", ["momentum", "rmsprop", "adam"])
+def test_both_ways_of_stepping_w0(optimizer, density, n_threads):
+    # Momentum, rmsprop and adam step W_0 of sparse X from its gradient built
+    # a few rows at a time (no gradient buffer), unless a batch's nonzeros
+    # would take more memory than that buffer (here: density 1, 16 rows x 40
+    # > 40 x 7 weights): then through the gradient buffer, as for dense X.
+    name = "2-layer relu softmax"
+    X, X_csr = sparse_data(N_ROWS, 40, density=density, seed=15)
+    X[::7] = 1.0
+    X_csr = sp.csr_matrix(X)
+    plan = TrainingPlan(epochs=3, batch_size=BATCH, shuffle=True, cost_every=1,
+                        n_threads=n_threads)
+    dense, sparse = train_both(name, X, X_csr, plan, OPTIMIZERS[optimizer])
+    assert_same_training(dense, sparse, 1e-10)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])
 @pytest.mark.parametrize("name", NETWORKS)
 def test_sample_weights_with_sparse_x(name, optimizer, n_threads):

@@ -8,7 +8,7 @@ from cython cimport floating
 from libc.stdint cimport uint8_t, uint64_t
 
 from fastnn._core.network cimport Network
-from fastnn._core.inputs cimport Input
+from fastnn._core.inputs cimport Input, ColumnScratch
 from fastnn._core.kernels cimport fnn_step
 
 cdef void forward(const Network* net, const floating* params, const Input* X,
@@ -41,4 +41,4 @@ cdef void optimizer_update(const Network* net, floating* params, floating* grads
                            const Input* X, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, const fnn_step* step,
                            floating* moment1, floating* moment2, int thread,
-                           int n_threads) noexcept nogil
+                           int n_threads, ColumnScratch* scratch) noexcept nogil

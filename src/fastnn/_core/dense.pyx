@@ -22,7 +22,9 @@ from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 
 from fastnn._core.network cimport Network
-from fastnn._core.inputs cimport Input, input_forward_product, input_weight_product
+from fastnn._core.inputs cimport (
+    Input, ColumnScratch, input_forward_product, input_weight_product, input_optimizer_rows,
+)
 from fastnn._core.products cimport forward_product, backward_product, weight_product
 from fastnn._core.kernels cimport (
     fnn_step, optimizer_step, fnn_dropout, fnn_dropout_key, bias_activation, activation_backward,
@@ -257,12 +259,18 @@ cdef void optimizer_update(const Network* net, floating* params, floating* grads
                            const Input* X, Py_ssize_t rows, double weight_sum,
                            const floating* A, const floating* deltas, const fnn_step* step,
                            floating* moment1, floating* moment2, int thread,
-                           int n_threads) noexcept nogil:
+                           int n_threads, ColumnScratch* scratch) noexcept nogil:
     """One step of momentum, rmsprop or adam (`step`) on this thread's share:
     the data part of the gradient goes to `grads`, then one fused pass per
     block adds the L2 term (weights only; biases are never regularised) and
     applies the rule with its moments `moment1` and `moment2` (laid out like
-    params, NULL where the rule keeps none)."""
+    params, NULL where the rule keeps none).
+
+    For sparse X with this thread's workspace `scratch` (NULL: none), a
+    block of whole rows of W_0 skips `grads`: its gradient is built a few
+    rows at a time from the batch's nonzeros and stepped at once (the same
+    numbers, without writing and reading a gradient of W_0's size, which
+    for a wide sparse input is most of the step's memory traffic)."""
     cdef Py_ssize_t l, k, offset, rows_in_block, row_length
     cdef double inv_rows = 1.0 / weight_sum
     cdef Block block
@@ -280,12 +288,20 @@ cdef void optimizer_update(const Network* net, floating* params, floating* grads
                            block.end_unit - block.first_unit, &block_step)
         if not has_weights(&block):
             continue
+        block_step.l2_scale = net.l2 * inv_rows
+        offset = weight_block_offset(net, l, &block)
+        if (l == 0 and X.dense == NULL and scratch != NULL
+                and block.end_out - block.first_out == net.sizes[1]):
+            input_optimizer_rows(X, rows, block.first_in, block.end_in, inv_rows, delta_l,
+                                 net.sizes[1], params + offset,
+                                 moment1 + offset if moment1 != NULL else NULL,
+                                 moment2 + offset if moment2 != NULL else NULL,
+                                 &block_step, scratch)
+            continue
         # grads[block] = (A_{l-1}.T @ delta_l)[block] / n, then per row of the
         # block: g = grads + (l2/n) W; moments; W -= lr * (the rule's direction)
         block_weight_product(net, l, &block, rows, <floating> inv_rows,
-                             X, A, delta_l, <floating> 0.0,
-                             grads + weight_block_offset(net, l, &block))
-        block_step.l2_scale = net.l2 * inv_rows
+                             X, A, delta_l, <floating> 0.0, grads + offset)
         if block.end_out - block.first_out == net.sizes[l + 1]:
             # whole rows: the block is one contiguous run (W_0 of a wide input
             # split by its rows), stepped in one pass

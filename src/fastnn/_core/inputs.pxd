@@ -5,6 +5,7 @@
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 
+from fastnn._core.kernels cimport fnn_step
 from fastnn._core.products cimport forward_product, weight_product
 
 cdef extern from "fastnn_sparse.h" nogil:
@@ -16,6 +17,10 @@ cdef extern from "fastnn_sparse.h" nogil:
     void fnn_csr_weight_product_f32_i64(const float* data, const int64_t* indices, const int64_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const float* delta, Py_ssize_t ldd, Py_ssize_t first_in, Py_ssize_t end_in, Py_ssize_t n, double beta, float* C, Py_ssize_t ldc)
     void fnn_csr_weight_product_f64_i32(const double* data, const int32_t* indices, const int32_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const double* delta, Py_ssize_t ldd, Py_ssize_t first_in, Py_ssize_t end_in, Py_ssize_t n, double beta, double* C, Py_ssize_t ldc)
     void fnn_csr_weight_product_f64_i64(const double* data, const int64_t* indices, const int64_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const double* delta, Py_ssize_t ldd, Py_ssize_t first_in, Py_ssize_t end_in, Py_ssize_t n, double beta, double* C, Py_ssize_t ldc)
+    void fnn_csr_optimizer_rows_f32_i32(const float* data, const int32_t* indices, const int32_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const float* delta, Py_ssize_t n, Py_ssize_t first_in, Py_ssize_t end_in, float* param, float* first_moment, float* second_moment, const fnn_step* step, Py_ssize_t* starts, Py_ssize_t* entry_rows, float* entry_values, float* chunk, Py_ssize_t chunk_rows)
+    void fnn_csr_optimizer_rows_f32_i64(const float* data, const int64_t* indices, const int64_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const float* delta, Py_ssize_t n, Py_ssize_t first_in, Py_ssize_t end_in, float* param, float* first_moment, float* second_moment, const fnn_step* step, Py_ssize_t* starts, Py_ssize_t* entry_rows, float* entry_values, float* chunk, Py_ssize_t chunk_rows)
+    void fnn_csr_optimizer_rows_f64_i32(const double* data, const int32_t* indices, const int32_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const double* delta, Py_ssize_t n, Py_ssize_t first_in, Py_ssize_t end_in, double* param, double* first_moment, double* second_moment, const fnn_step* step, Py_ssize_t* starts, Py_ssize_t* entry_rows, double* entry_values, double* chunk, Py_ssize_t chunk_rows)
+    void fnn_csr_optimizer_rows_f64_i64(const double* data, const int64_t* indices, const int64_t* indptr, const Py_ssize_t* order, Py_ssize_t first, Py_ssize_t rows, double alpha, const double* delta, Py_ssize_t n, Py_ssize_t first_in, Py_ssize_t end_in, double* param, double* first_moment, double* second_moment, const fnn_step* step, Py_ssize_t* starts, Py_ssize_t* entry_rows, double* entry_values, double* chunk, Py_ssize_t chunk_rows)
 
 
 cdef struct Input:
@@ -31,6 +36,17 @@ cdef struct Input:
     bint wide_indices
     const Py_ssize_t* order
     Py_ssize_t first
+
+
+cdef struct ColumnScratch:
+    # One thread's workspace for stepping W_0 of sparse X without a gradient
+    # buffer (input_optimizer_rows): the batch's nonzeros in its block of
+    # rows bucketed by column, and the gradient of a chunk of rows.
+    Py_ssize_t* starts        # one more than the rows of W_0
+    Py_ssize_t* entry_rows    # as many as a batch's nonzeros can be
+    void* entry_values
+    void* chunk               # chunk_rows rows of W_0
+    Py_ssize_t chunk_rows
 
 
 cdef inline void input_forward_product(const Input* X, Py_ssize_t first_row, Py_ssize_t rows,
@@ -98,3 +114,45 @@ cdef inline void input_weight_product(const Input* X, Py_ssize_t rows, Py_ssize_
                                            <const int32_t*> X.indptr, X.order, X.first, rows,
                                            alpha, delta + first_out, n_out, first_in, end_in,
                                            end_out - first_out, beta, W_block, n_out)
+
+
+cdef inline void input_optimizer_rows(const Input* X, Py_ssize_t rows, Py_ssize_t first_in,
+                                      Py_ssize_t end_in, double alpha, const floating* delta,
+                                      Py_ssize_t n_out, floating* W_block, floating* moment1,
+                                      floating* moment2, const fnn_step* step,
+                                      ColumnScratch* scratch) noexcept nogil:
+    """One optimiser step on rows [first_in, end_in) of W_0 (whole rows; W_block
+    and the moments point at row first_in) for sparse X, its gradient
+    alpha (X[batch].T @ delta) built chunk by chunk in `scratch`: equal, bit
+    for bit, to input_weight_product into a gradient and optimizer_step on
+    it, without writing, zeroing or reading a gradient of W_0's size."""
+    if floating is float:
+        if X.wide_indices:
+            fnn_csr_optimizer_rows_f32_i64(<const float*> X.data, <const int64_t*> X.indices,
+                                           <const int64_t*> X.indptr, X.order, X.first, rows,
+                                           alpha, delta, n_out, first_in, end_in, W_block,
+                                           moment1, moment2, step, scratch.starts,
+                                           scratch.entry_rows, <float*> scratch.entry_values,
+                                           <float*> scratch.chunk, scratch.chunk_rows)
+        else:
+            fnn_csr_optimizer_rows_f32_i32(<const float*> X.data, <const int32_t*> X.indices,
+                                           <const int32_t*> X.indptr, X.order, X.first, rows,
+                                           alpha, delta, n_out, first_in, end_in, W_block,
+                                           moment1, moment2, step, scratch.starts,
+                                           scratch.entry_rows, <float*> scratch.entry_values,
+                                           <float*> scratch.chunk, scratch.chunk_rows)
+    else:
+        if X.wide_indices:
+            fnn_csr_optimizer_rows_f64_i64(<const double*> X.data, <const int64_t*> X.indices,
+                                           <const int64_t*> X.indptr, X.order, X.first, rows,
+                                           alpha, delta, n_out, first_in, end_in, W_block,
+                                           moment1, moment2, step, scratch.starts,
+                                           scratch.entry_rows, <double*> scratch.entry_values,
+                                           <double*> scratch.chunk, scratch.chunk_rows)
+        else:
+            fnn_csr_optimizer_rows_f64_i32(<const double*> X.data, <const int32_t*> X.indices,
+                                           <const int32_t*> X.indptr, X.order, X.first, rows,
+                                           alpha, delta, n_out, first_in, end_in, W_block,
+                                           moment1, moment2, step, scratch.starts,
+                                           scratch.entry_rows, <double*> scratch.entry_values,
+                                           <double*> scratch.chunk, scratch.chunk_rows)

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import sparse as scipy_sparse
 
 from fastnn._core.network cimport Network
-from fastnn._core.inputs cimport Input
+from fastnn._core.inputs cimport Input, ColumnScratch
 from fastnn._core.stack cimport DenseStack
 from fastnn._core.dense cimport (
     forward, loss_sum, l2_term, backward_deltas, weight_gradients, gradient_descent_step,
@@ -51,6 +51,9 @@ cdef enum:
     # Recorded costs the buffer holds at first; it doubles when full, so a
     # huge max_iter stopped early costs only what it recorded.
     FIRST_COST_CAPACITY = 1024
+    # Values of W_0 whose gradient a thread builds at once when it steps
+    # sparse X's W_0 without a gradient buffer (16 KiB of doubles: in L1).
+    SCRATCH_CHUNK_VALUES = 2048
 
 
 cdef class Data:
@@ -102,6 +105,16 @@ cdef class Data:
         self.X.wide_indices = index_type == np.int64
         self.X.order = NULL
         self.X.first = 0
+
+    def max_batch_nonzeros(self, Py_ssize_t batch_rows):
+        """The most nonzeros any batch of batch_rows rows can hold: those of
+        the batch_rows fullest rows (any rows can form a batch)."""
+        indptr = self.arrays[3]
+        row_nonzeros = indptr[1:] - indptr[:self.n_samples]
+        if batch_rows >= self.n_samples:
+            return int(row_nonzeros.sum())
+        return int(np.partition(row_nonzeros, self.n_samples - batch_rows)
+                   [self.n_samples - batch_rows:].sum())
 
 
 cdef Data as_input(X, const floating* precision):
@@ -193,6 +206,7 @@ cdef struct Workspace:
     bitgen_t* shuffle_bits
     uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
     uint8_t* input_mask       # input-layer dropout mask; NULL: the data is never dropped
+    ColumnScratch* column_scratch  # one per thread (dense.pyx optimizer_update); NULL: none
     uint64_t dropout_seed     # drawn once per call from the dropout stream
                               # (fastnn.reference.dropout_key/dropout_mask: the same draws)
 
@@ -206,7 +220,7 @@ cdef class Buffers:
 
     def __cinit__(self, DenseStack stack, Py_ssize_t capacity, Py_ssize_t n_samples, dtype,
                   bint shuffle, shuffle_stream, dropout_stream, optimizer, state, weights,
-                  given_order, bint sparse_input):
+                  given_order, Data data, int n_threads):
         self.arrays = []
         n_features, n_outputs = stack.n_features, stack.n_outputs
         input_dropout = stack.keep_probs[0] < 1
@@ -234,7 +248,7 @@ cdef class Buffers:
                 self.ws.moment2 = self.pointer(array)
         self.moments = tuple(moments)
         # Sparse X is never gathered: its kernels read the rows through the order.
-        gathers_x = (shuffle or input_dropout) and not sparse_input
+        gathers_x = (shuffle or input_dropout) and not data.is_sparse
         self.ws.X_batch = self.floats(capacity * n_features if gathers_x else 0, dtype)
         self.ws.Y_batch = self.floats(capacity * n_outputs if shuffle else 0, dtype)
         self.ws.weights = NULL if weights is None else self.pointer(weights)
@@ -255,6 +269,27 @@ cdef class Buffers:
         self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
         self.ws.input_mask = <uint8_t*> self.bytes(capacity * n_features if input_dropout else 0)
         self.ws.dropout_seed = int(dropout_stream.random_raw()) if stack.has_dropout else 0
+        self.ws.column_scratch = NULL
+        if data.is_sparse and optimizer.kind != "gd":
+            self.column_scratch(stack, data.max_batch_nonzeros(capacity), dtype, n_threads)
+
+    cdef column_scratch(self, DenseStack stack, Py_ssize_t entries, dtype, int n_threads):
+        """Each thread's ColumnScratch, for stepping sparse X's W_0 without a
+        gradient buffer: where a batch's nonzeros (`entries` at most) cost no
+        more memory than the gradient they spare (else the gradient path)."""
+        cdef Py_ssize_t n_out = stack.layer_sizes[1]
+        if entries > stack.n_features * n_out:
+            return
+        cdef Py_ssize_t chunk_rows = max(1, SCRATCH_CHUNK_VALUES // n_out)
+        cdef ColumnScratch* scratch = <ColumnScratch*> self.bytes(n_threads * sizeof(ColumnScratch))
+        cdef int t
+        for t in range(n_threads):
+            scratch[t].starts = <Py_ssize_t*> self.pointer(np.zeros(stack.n_features + 1, np.intp))
+            scratch[t].entry_rows = <Py_ssize_t*> self.pointer(np.zeros(max(entries, 1), np.intp))
+            scratch[t].entry_values = self.floats(max(entries, 1), dtype)
+            scratch[t].chunk = self.floats(chunk_rows * n_out, dtype)
+            scratch[t].chunk_rows = chunk_rows
+        self.ws.column_scratch = scratch
 
     cdef void* floats(self, Py_ssize_t count, dtype):
         return self.pointer(np.zeros(count, dtype=dtype))
@@ -493,7 +528,8 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 optimizer_update(net, params, <floating*> ws.grads, &X_rows, rows, weight_sum,
                                  <floating*> ws.A, <floating*> ws.deltas, &step_constants,
                                  <floating*> ws.moment1, <floating*> ws.moment2, thread,
-                                 n_threads)
+                                 n_threads,
+                                 ws.column_scratch + thread if ws.column_scratch != NULL else NULL)
             fnn_barrier_wait(&shared.barrier)
             start += rows
             step += 1
@@ -615,6 +651,11 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     the dropout keys count on from there - the optimiser's moments, the row
     order, the random streams; `state` itself is never changed).
 
+    X: C-contiguous rows of the parameters' precision, or a SciPy sparse
+    matrix or array of that precision (CSR is read in place, its nonzeros
+    only; other formats are converted to CSR; no input dropout). Y: dense
+    rows, as X's.
+
     The shuffle stream drives the per-epoch Fisher-Yates shuffle; one draw of
     the dropout stream seeds this call's dropout masks. n_threads > 1 shares
     every batch among that many threads (BLAS should then run single-threaded).
@@ -680,7 +721,7 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     cdef Network net = stack.with_capacity(capacity)
     cdef Buffers buffers = Buffers(stack, capacity, n, dtype, c_plan.shuffle, shuffle_stream,
                                    dropout_stream, optimizer, state, sample_weight, given_order,
-                                   data.is_sparse)
+                                   data, plan.n_threads)
     errors = []
     cdef Shared shared
     shared.costs_capacity = max(1, min(recorded_epochs(c_plan.first_epoch, c_plan.epochs, cost_every),
@@ -756,6 +797,7 @@ def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_e
 
 def loss_gradient(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y, sample_weight=None, double loss_scale=1.0):
     """(cost, flat gradient) of the full data set at `params` (no dropout).
+    X dense or SciPy sparse, as for `train`.
 
     With sample_weight (one non-negative weight per row, positive sum) each
     row's loss and output error count with its weight and 1/n becomes
@@ -798,7 +840,8 @@ def loss_gradient(DenseStack stack, const floating[::1] params, X, const floatin
 
 def cost(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y, bint with_l2=True):
     """J of (X, Y) at `params`, no dropout (SPEC 2), pushed through in chunks;
-    with_l2=False gives the mean loss alone."""
+    with_l2=False gives the mean loss alone. X dense or SciPy sparse, as for
+    `train`."""
     cdef Data data = as_input(X, <floating*> NULL)
     cdef Py_ssize_t n = data.n_samples
     if (n < 1 or Y.shape[0] != n or data.n_features != stack.n_features
@@ -839,7 +882,8 @@ cdef bint row_has_nan(const Network* net, const floating* Z, Py_ssize_t row) noe
 
 def predict_output(DenseStack stack, const floating[::1] params, X):
     """A_L for every row of X (no dropout), pushed through in chunks; NaN in
-    the rows where any layer's Z came out NaN (overflow)."""
+    the rows where any layer's Z came out NaN (overflow). X dense or SciPy
+    sparse, as for `train`."""
     cdef Data data = as_input(X, <floating*> NULL)
     cdef Py_ssize_t n = data.n_samples
     if data.n_features != stack.n_features:

@@ -59,9 +59,11 @@ class Optimizer:
 
     @property
     def moment_slots(self):
-        """Which moments the rule keeps: (first: momentum's v, adam's m;
-        second: rmsprop's s, adam's v)."""
-        return (self.kind in ("momentum", "adam"), self.kind in ("rmsprop", "adam"))
+        """Which moments the rule keeps: (first: the velocity v of
+        momentum, heavy_ball and nesterov, the adams' m; second: rmsprop's s,
+        the adams' v)."""
+        return (self.kind in ("momentum", "adam", "heavy_ball", "nesterov", "adam_step_corrected"),
+                self.kind in ("rmsprop", "adam", "adam_step_corrected"))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
     python benchmarks/compare.py [--workloads W1,W3] [--runs 3]
                                  [--dtypes float32,float64]
                                  [--output benchmarks/RESULTS.md] [--quick]
+                                 [--no-sklearn-defaults]
+
+The last section, "at scikit-learn's defaults" (benchmarks/at_sklearn_defaults.py),
+times fastnn.MLPClassifier / MLPRegressor beside scikit-learn's at equal weights.
 
 Every library trains the same architecture with plain SGD (no momentum, no
 weight decay, no shuffling, same batches, same number of epochs and learning
@@ -63,6 +67,7 @@ def import_with_retry(name, attempts=10, wait_s=3.0):
 
 
 fastnn = import_with_retry("fastnn")
+import at_sklearn_defaults  # noqa: E402  (benchmarks/, beside this file)
 reference = import_with_retry("fastnn.reference")
 datasets = import_with_retry("fastnn.datasets")
 
@@ -478,6 +483,8 @@ def main(argv=None):
     parser.add_argument("--dtypes", default=",".join(DTYPES))
     parser.add_argument("--output")
     parser.add_argument("--quick", action="store_true", help="n/10 and epochs/10, for smoke tests")
+    parser.add_argument("--sklearn-defaults", action=argparse.BooleanOptionalAction, default=True,
+                        help="the section at scikit-learn's defaults (at_sklearn_defaults.py)")
     args = parser.parse_args(argv)
     names = [name.strip().upper() for name in args.workloads.split(",") if name.strip()]
     dtypes = [dtype.strip() for dtype in args.dtypes.split(",") if dtype.strip()]
@@ -498,6 +505,8 @@ def main(argv=None):
     for name, (w, workload_results) in results.items():
         for dtype in dtypes:
             lines += workload_table(name, w, dtype, workload_results, ceiling)
+    if args.sklearn_defaults:
+        lines += at_sklearn_defaults.section(args.runs, dtypes, args.quick)
     report = "\n".join(lines) + "\n"
     print(report, end="")
     if args.output:

@@ -17,8 +17,11 @@
  * (fastnn.reference, independent of the core, spells the same names, and
  * the estimators' docstrings list them as text; tests hold both to it).
  * Adding an activation: its code and table row here, its case in
- * fastnn_kernels_impl.h, its NumPy form in fastnn/reference.py, its name in
- * the docstrings. */
+ * fastnn_kernels_impl.h (the forward switch of fnn_bias_activation and, for
+ * an element-wise one, the derivative's switch of fnn_activation_backward,
+ * which the squared loss's output delta also goes through), its NumPy form
+ * in fastnn/reference.py, its name in the docstrings. New codes go last:
+ * the tables' order is the order the names are listed in everywhere. */
 enum fnn_activation {
     FNN_SIGMOID = 0,
     FNN_TANH = 1,
@@ -27,14 +30,16 @@ enum fnn_activation {
     FNN_ARCTAN = 4,
     FNN_IDENTITY = 5,
     FNN_SOFTMAX = 6,
-    FNN_N_ACTIVATIONS = 7
+    FNN_EXP = 7,           /* output only: e^z, the log link of the poisson loss */
+    FNN_N_ACTIVATIONS = 8
 };
 
 enum fnn_loss {
     FNN_LOG_LOSS = 0,      /* sigmoid output, y in {0,1}  */
     FNN_CROSS_ENTROPY = 1, /* softmax output, y one-hot   */
     FNN_SQUARED = 2,       /* any output activation       */
-    FNN_N_LOSSES = 3
+    FNN_POISSON = 3,       /* exp output, y >= 0: half the Poisson deviance */
+    FNN_N_LOSSES = 4
 };
 
 enum fnn_optimizer {
@@ -42,7 +47,12 @@ enum fnn_optimizer {
     FNN_MOMENTUM = 1,
     FNN_RMSPROP = 2,
     FNN_ADAM = 3,
-    FNN_N_OPTIMIZERS = 4
+    /* scikit-learn's rules (sklearn/neural_network/_stochastic_optimizers.py),
+     * in its operation order: */
+    FNN_HEAVY_BALL = 4,    /* sgd, nesterovs_momentum=False: v = mu v - lr g; p += v */
+    FNN_NESTEROV = 5,      /* sgd, nesterovs_momentum=True: p += mu v_new - lr g */
+    FNN_ADAM_STEP_CORRECTED = 6, /* AdamOptimizer: the corrections folded into lr_t */
+    FNN_N_OPTIMIZERS = 7
 };
 
 /* Where an activation may sit: hidden layers need an element-wise
@@ -64,6 +74,7 @@ static const fnn_activation_name fnn_activation_names[FNN_N_ACTIVATIONS] = {
     [FNN_ARCTAN]     = {"arctan", 1, 1, 0},
     [FNN_IDENTITY]   = {"identity", 1, 1, 0},
     [FNN_SOFTMAX]    = {"softmax", 0, 1, 0},
+    [FNN_EXP]        = {"exp", 0, 1, 0},
 };
 
 /* A loss and the output activation it requires (-1: any output). */
@@ -76,6 +87,7 @@ static const fnn_loss_name fnn_loss_names[FNN_N_LOSSES] = {
     [FNN_LOG_LOSS]      = {"log_loss", FNN_SIGMOID},
     [FNN_CROSS_ENTROPY] = {"cross_entropy", FNN_SOFTMAX},
     [FNN_SQUARED]       = {"squared", -1},
+    [FNN_POISSON]       = {"poisson", FNN_EXP},
 };
 
 static const char *const fnn_optimizer_names[FNN_N_OPTIMIZERS] = {
@@ -83,6 +95,9 @@ static const char *const fnn_optimizer_names[FNN_N_OPTIMIZERS] = {
     [FNN_MOMENTUM] = "momentum",
     [FNN_RMSPROP] = "rmsprop",
     [FNN_ADAM] = "adam",
+    [FNN_HEAVY_BALL] = "heavy_ball",
+    [FNN_NESTEROV] = "nesterov",
+    [FNN_ADAM_STEP_CORRECTED] = "adam_step_corrected",
 };
 
 /* Inverted dropout of one layer in one step (SPEC 6): each unit is kept
@@ -103,18 +118,19 @@ typedef struct {
 uint64_t fnn_dropout_key(uint64_t seed, uint64_t step, int layer);
 
 /* One optimiser step's constants (SPEC 10), named as the estimators'
- * parameters. kind is FNN_MOMENTUM, FNN_RMSPROP or FNN_ADAM (plain gradient
- * descent never runs through this struct). l2_scale adds the L2 term,
+ * parameters. kind is any optimiser but FNN_GD (plain gradient descent
+ * never runs through this struct). l2_scale adds the L2 term,
  * g = grad + l2_scale * param, inside the same pass. */
 typedef struct {
     int kind;
     double learning_rate;     /* of this step's epoch, after the schedule */
     double l2_scale;
-    double momentum;          /* momentum: v = momentum v + (1 - momentum) g */
-    double beta_1, beta_2;    /* adam (beta_2 also rmsprop) */
+    double momentum;          /* momentum: v = momentum v + (1 - momentum) g;
+                               * heavy_ball, nesterov: v = momentum v - lr g */
+    double beta_1, beta_2;    /* both adams (beta_2 also rmsprop) */
     double epsilon;
-    double bias_correction_1; /* adam: 1 - beta_1^t */
-    double bias_correction_2; /* adam: 1 - beta_2^t */
+    double bias_correction_1; /* both adams: 1 - beta_1^t */
+    double bias_correction_2; /* both adams: 1 - beta_2^t */
 } fnn_step;
 
 #define FNN_DECLARE_KERNELS(REAL, SFX)                                              \
@@ -176,8 +192,9 @@ typedef struct {
     /* dst[i, :] = src[index[i], :] for i < rows: the mini-batch gather. */         \
     void fnn_gather_rows_##SFX(const REAL *src, const ptrdiff_t *index,             \
                                ptrdiff_t rows, ptrdiff_t cols, REAL *dst);          \
-    /* One optimiser step on count parameters, moments `first` (momentum's v,     \
-     * adam's m) and `second` (rmsprop's s, adam's v), in one pass. */            \
+    /* One optimiser step on count parameters, moments `first` (the velocity   \
+     * v of momentum, heavy_ball and nesterov; the adams' m) and `second`       \
+     * (rmsprop's s, the adams' v), in one pass. */                             \
     void fnn_optimizer_step_##SFX(REAL *param, const REAL *grad, REAL *first,       \
                                   REAL *second, ptrdiff_t count,                    \
                                   const fnn_step *step);

@@ -1,7 +1,8 @@
 /* Generic body of the element-wise kernels. Included once per precision by
  * fastnn_kernels.c with REAL (float or double) and FNN(name) (adds the suffix)
  * defined. <tgmath.h> makes log, log1p, atan pick the precision of REAL;
- * exp and tanh come from fastnn_math_impl.h.
+ * the exp and tanh of the hidden units come from fastnn_math_impl.h (the
+ * exp output unit takes libm's exp, which covers the whole range).
  * No include guard on purpose: this file is meant to be included twice. */
 
 /* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
@@ -18,6 +19,10 @@ static inline REAL FNN(activate)(REAL z, int activation, REAL leaky_slope)
     case FNN_RELU:       return z > 0 ? z : (REAL)0;
     case FNN_LEAKY_RELU: return z >= 0 ? z : leaky_slope * z;
     case FNN_ARCTAN:     return atan(z) / (REAL)M_PI + (REAL)0.5;
+    /* the whole range, as NumPy's: inf above the largest finite result,
+     * subnormals and 0 below the smallest normal one (the fast exp of
+     * fastnn_math_impl.h covers z <= 0 only, and clamps) */
+    case FNN_EXP:        return exp(z);
     default:             return z; /* FNN_IDENTITY */
     }
 }
@@ -32,6 +37,7 @@ static inline REAL FNN(derivative)(REAL z, REAL a, int activation, REAL leaky_sl
     case FNN_RELU:       return z >= 0 ? (REAL)1 : (REAL)0;
     case FNN_LEAKY_RELU: return z >= 0 ? (REAL)1 : leaky_slope;
     case FNN_ARCTAN:     return (REAL)1 / ((REAL)M_PI * ((REAL)1 + z * z));
+    case FNN_EXP:        return a;
     default:             return (REAL)1; /* FNN_IDENTITY */
     }
 }
@@ -172,6 +178,7 @@ void FNN(fnn_bias_activation)(REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows,
     FNN_CASE(FNN_LEAKY_RELU)
     FNN_CASE(FNN_ARCTAN)
     FNN_CASE(FNN_SOFTMAX)
+    FNN_CASE(FNN_EXP)
     default: FNN(bias_activation_rows)(Z, A, b, rows, cols, FNN_IDENTITY, slope, dropout);
 #undef FNN_CASE
     }
@@ -215,6 +222,7 @@ void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
     FNN_CASE(FNN_RELU)
     FNN_CASE(FNN_LEAKY_RELU)
     FNN_CASE(FNN_ARCTAN)
+    FNN_CASE(FNN_EXP)  /* output only: the squared loss's delta comes through here */
     default: FNN(activation_backward_all)(delta, Z, A, count, FNN_IDENTITY, slope, mask, p);
 #undef FNN_CASE
     }
@@ -229,8 +237,9 @@ void FNN(fnn_output_delta)(REAL *delta, const REAL *Z, const REAL *A, const REAL
     for (ptrdiff_t k = 0; k < count; k++) {
         delta[k] = A[k] - Y[k];
     }
-    /* log-loss after sigmoid and cross-entropy after softmax: the output
-     * derivative cancels and delta = A - Y (SPEC 2). */
+    /* log-loss after sigmoid, cross-entropy after softmax and poisson after
+     * exp (canonical links): the output derivative cancels and
+     * delta = A - Y (SPEC 2). */
     if (loss != FNN_SQUARED) {
         return;
     }
@@ -277,6 +286,14 @@ static inline double FNN(row_loss)(const REAL *z, const REAL *a, const REAL *y, 
         const REAL log_sum_exp = zmax + log(sum_exp);
         for (ptrdiff_t j = 0; j < cols; j++) {
             total -= y[j] * (z[j] - log_sum_exp);
+        }
+    } else if (loss == FNN_POISSON) {
+        /* half the Poisson deviance, as scikit-learn's poisson_loss:
+         * xlogy(y, y / a) - y + a with a = e^z, the log taken as
+         * y (log y - z), and 0 for y == 0 (y log y -> 0). */
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            const REAL y_log_ratio = y[j] > 0 ? y[j] * (log(y[j]) - z[j]) : (REAL)0;
+            total += y_log_ratio - y[j] + a[j];
         }
     } else { /* FNN_SQUARED */
         for (ptrdiff_t j = 0; j < cols; j++) {
@@ -530,7 +547,12 @@ void FNN(fnn_gather_rows)(const REAL *src, const ptrdiff_t *index, ptrdiff_t row
 
 /* The update rules of SPEC 10, each a single pass over its arrays; the loop
  * per optimiser is specialised like the activations' (constant `kind`).
- * Plain gradient descent is not here: its step rides on the weight GEMM. */
+ * Plain gradient descent is not here: its step rides on the weight GEMM.
+ * heavy_ball, nesterov and adam_step_corrected are scikit-learn's SGD and
+ * Adam optimisers (sklearn/neural_network/_stochastic_optimizers.py), each
+ * operation in its order, so the same gradients give the same weights (to
+ * the last bit but where the x86-64-v3/v4 clones contract a * b + c into a
+ * fused multiply-add: there an ulp or so per step). */
 static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
     REAL *param, const REAL *grad, REAL *first, REAL *second, ptrdiff_t count,
     const fnn_step *step, const int kind)
@@ -542,6 +564,11 @@ static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
     const REAL epsilon = (REAL)step->epsilon;
     const REAL correction_1 = (REAL)step->bias_correction_1;
     const REAL correction_2 = (REAL)step->bias_correction_2;
+    /* adam_step_corrected's step size lr sqrt(1 - beta_2^t) / (1 - beta_1^t),
+     * once per call in double as scikit-learn's learning_rate */
+    const REAL corrected_lr = kind == FNN_ADAM_STEP_CORRECTED
+        ? (REAL)(step->learning_rate * sqrt(step->bias_correction_2) / step->bias_correction_1)
+        : (REAL)0;
     for (ptrdiff_t k = 0; k < count; k++) {
         const REAL g = grad[k] + l2_scale * param[k];
         if (kind == FNN_MOMENTUM) {
@@ -550,12 +577,24 @@ static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
         } else if (kind == FNN_RMSPROP) {
             second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * g * g;
             param[k] -= lr * g / (sqrt(second[k]) + epsilon);
-        } else { /* FNN_ADAM */
+        } else if (kind == FNN_ADAM) {
             first[k] = beta_1 * first[k] + ((REAL)1 - beta_1) * g;
             second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * g * g;
             const REAL m_hat = first[k] / correction_1;
             const REAL v_hat = second[k] / correction_2;
             param[k] -= lr * m_hat / (sqrt(v_hat) + epsilon);
+        } else if (kind == FNN_HEAVY_BALL) {
+            /* update = momentum v - lr g; v = update; param += update */
+            first[k] = momentum * first[k] - lr * g;
+            param[k] += first[k];
+        } else if (kind == FNN_NESTEROV) {
+            /* v = momentum v - lr g; param += momentum v - lr g (the new v) */
+            first[k] = momentum * first[k] - lr * g;
+            param[k] += momentum * first[k] - lr * g;
+        } else { /* FNN_ADAM_STEP_CORRECTED */
+            first[k] = beta_1 * first[k] + ((REAL)1 - beta_1) * g;
+            second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * (g * g);
+            param[k] += -corrected_lr * first[k] / (sqrt(second[k]) + epsilon);
         }
     }
 }
@@ -568,6 +607,13 @@ void FNN(fnn_optimizer_step)(REAL *param, const REAL *grad, REAL *first, REAL *s
     case FNN_MOMENTUM: FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_MOMENTUM); break;
     case FNN_RMSPROP:  FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_RMSPROP); break;
     case FNN_ADAM:     FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_ADAM); break;
+    case FNN_HEAVY_BALL:
+        FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_HEAVY_BALL); break;
+    case FNN_NESTEROV:
+        FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_NESTEROV); break;
+    case FNN_ADAM_STEP_CORRECTED:
+        FNN(optimizer_loop)(param, grad, first, second, count, step, FNN_ADAM_STEP_CORRECTED);
+        break;
     default:           break; /* no other kind reaches here (the Python side checks) */
     }
 }

@@ -56,6 +56,17 @@ def test_train_and_predict_round_trip_on_csv(tmp_path, capsys):
     assert np.mean(expected == labels[:25]) >= 0.9
 
 
+@pytest.mark.parametrize("optimizer", ["heavy_ball", "nesterov", "adam_step_corrected"])
+def test_train_takes_scikit_learn_s_optimizers(tmp_path, optimizer):
+    assert main(["train", "--data", "petal", "--model", "shallow", "--layers", "4",
+                 "--activation", "tanh", "--optimizer", optimizer, "--epochs", "5",
+                 "--learning-rate", "0.01", "--no-early-stopping", "--quiet",
+                 "--output", str(tmp_path / "out")]) == 0
+    model = fastnn.load(tmp_path / "out" / "model.npz")
+    assert model.optimizer == optimizer and model.n_iter_ == 5
+    assert model._training_state.moments[0] is not None
+
+
 def test_bad_input_gives_a_message_and_exit_code(tmp_path, capsys):
     write_csv(tmp_path / "bad.csv", ["a", "b"], [["1", "x"], ["2", "y"], ["3"]])
     assert main(["train", "--data", str(tmp_path / "bad.csv"), "--quiet",

@@ -27,9 +27,13 @@ from fastnn._core import vocabulary
 from fastnn._init import INIT_SCHEMES
 from fastnn._training import SCHEDULES
 
+# The scikit-learn drop-ins carry scikit-learn's own documentation (checked
+# at the end of this file); the rest are the notes' estimators.
+DROP_INS = [fastnn.MLPClassifier, fastnn.MLPRegressor]
 ESTIMATORS = [getattr(fastnn, name) for name in fastnn.__all__
               if inspect.isclass(getattr(fastnn, name))
-              and issubclass(getattr(fastnn, name), BaseEstimator)]
+              and issubclass(getattr(fastnn, name), BaseEstimator)
+              and getattr(fastnn, name) not in DROP_INS]
 
 
 # -- a numpydoc reader: sections, and the entries of Parameters/Attributes --
@@ -245,3 +249,21 @@ def test_examples_run(Estimator):
     for test in finder.find(Estimator, Estimator.__name__, globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+# -- the scikit-learn drop-ins -------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", DROP_INS, ids=lambda E: E.__name__)
+def test_drop_ins_document_scikit_learns_parameters_and_attributes(Estimator):
+    from sklearn import neural_network
+    theirs = getattr(neural_network, Estimator.__name__)
+    for section in ("Parameters", "Attributes"):
+        assert documented(Estimator, section) == documented(theirs, section)
+    names = [name for name, _, _ in documented(Estimator, "Parameters")]
+    assert names == [parameter.name for parameter in init_parameters(Estimator)]
+    test_each_parameter_has_type_default_and_description(Estimator)
+
+
+@pytest.mark.parametrize("Estimator", DROP_INS, ids=lambda E: E.__name__)
+def test_drop_in_examples_run(Estimator):
+    test_examples_run(Estimator)

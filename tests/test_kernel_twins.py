@@ -100,9 +100,13 @@ def dropout_mask(rows, cols, keep_prob, key, first_row):
 
 
 def dropped_out(A, mask, keep_prob):
-    """A times 1/keep_prob (rounded to A's precision) where kept, times 0 elsewhere."""
+    """A times 1/keep_prob (rounded to A's precision) where kept, times 0
+    elsewhere (as in the kernel, an overflowed exp unit, inf, gives NaN where
+    dropped, and a huge one inf where kept; exp is an output unit, which no
+    fit drops out)."""
     inverse = A.dtype.type(1.0 / keep_prob)
-    return A * np.where(mask.astype(bool), inverse, A.dtype.type(0))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return A * np.where(mask.astype(bool), inverse, A.dtype.type(0))
 
 
 def splitmix64_key(seed, step, layer):
@@ -129,6 +133,15 @@ def check_activation(name, Z_plus_b, A, dtype):
     elif name == "arctan":
         # atan(z)/pi + 1/2 in (0, 1): a few eps absolute (the + 1/2 cancels)
         assert np.abs(f64(A) - ref.activation(name, z)).max(initial=0) <= 4 * eps(dtype)
+    elif name == "exp":
+        # libm's exp of the whole range: within an ulp of e^z rounded to dtype
+        # (subnormal results: of the smallest normal's spacing), inf exactly
+        # where that overflows
+        expected = ref.activation("exp", z)
+        with np.errstate(over="ignore"):
+            overflows = np.isinf(expected.astype(dtype))
+        np.testing.assert_array_equal(np.isinf(A), overflows)
+        assert ulp_error(A[~overflows], expected[~overflows], dtype).max(initial=0) <= 2
     else:  # softmax, from z - max z rounded to dtype as any dtype kernel does;
         # the row total adds cols terms in dtype: (cols + 8) eps relative
         shifted = (Z_plus_b - Z_plus_b.max(axis=1, keepdims=True)).astype(np.float64)
@@ -285,6 +298,25 @@ def test_activation_backward_refuses_softmax():
     M = np.zeros((2, 3))
     with pytest.raises(ValueError, match="hidden activation"):
         twins.activation_backward(M, M, M, "softmax")
+    with pytest.raises(ValueError, match="hidden activation"):
+        twins.activation_backward(M, M, M, "exp")
+
+
+@DTYPES
+def test_exp_overflows_to_inf_and_underflows_to_zero_as_numpy(dtype):
+    """The exp output unit is not clamped: inf above the largest finite
+    e^z, subnormals and then 0 below the smallest normal one, like NumPy's."""
+    z = np.array([[0.0, 1.0, -1.0, 88.0, 89.0, 709.0, 710.0, 1e30, -87.0, -100.0, -104.0,
+                   -700.0, -740.0, -746.0, -1e30]]).astype(dtype)
+    _, A, _ = twins.bias_activation(z, np.zeros(z.shape[1], dtype), "exp")
+    with np.errstate(over="ignore", under="ignore"):
+        exact = np.exp(f64(z))
+        expected = exact.astype(dtype)
+    np.testing.assert_array_equal(np.isinf(A), np.isinf(expected))
+    np.testing.assert_array_equal(A == 0, expected == 0)
+    finite = np.isfinite(expected)
+    assert ulp_error(A[finite], exact[finite], dtype).max() <= 2
+    assert A[0, 0] == 1
 
 
 # ---------------------------------------------------------------------------
@@ -293,22 +325,28 @@ def test_activation_backward_refuses_softmax():
 
 HEADS = [("log_loss", "sigmoid"), ("cross_entropy", "softmax"), ("squared", "identity"),
          ("squared", "sigmoid"), ("squared", "tanh"), ("squared", "arctan"),
-         ("squared", "softmax")]
+         ("squared", "softmax"), ("squared", "exp"), ("poisson", "exp")]
 
 
 def head_case(rng, rows, cols, loss, output, dtype, saturate=False):
-    """Logits Z (some at +-800 when saturate), A = g(Z) rounded to dtype, and
-    targets Y: 0/1 for log-loss, one-hot for cross-entropy, any for squared."""
-    Z = random_matrix(rng, rows, cols, dtype, scale=rng.choice([0.3, 3.0, 30.0]))
+    """Logits Z (some at +-800 when saturate; +-80 under exp, whose A would
+    overflow), A = g(Z) rounded to dtype, and targets Y: 0/1 for log-loss,
+    one-hot for cross-entropy, counts (with zeros) for poisson, any for
+    squared. Under exp, |z| up to about 40 (no overflow in float32)."""
+    scales = [0.3, 3.0, 10.0] if output == "exp" else [0.3, 3.0, 30.0]
+    Z = random_matrix(rng, rows, cols, dtype, scale=rng.choice(scales))
     if saturate:
-        Z[rng.random((rows, cols)) < 0.3] = dtype(800.0)
-        Z[rng.random((rows, cols)) < 0.3] = dtype(-800.0)
+        extreme = 80.0 if output == "exp" else 800.0
+        Z[rng.random((rows, cols)) < 0.3] = dtype(extreme)
+        Z[rng.random((rows, cols)) < 0.3] = dtype(-extreme)
     with np.errstate(over="ignore"):
         A = ref.activation(output, f64(Z)).astype(dtype)
     if loss == "log_loss":
         Y = rng.integers(0, 2, (rows, cols)).astype(dtype)
     elif loss == "cross_entropy":
         Y = np.eye(cols, dtype=dtype)[rng.integers(0, cols, rows)]
+    elif loss == "poisson":
+        Y = rng.poisson(rng.choice([0.3, 3.0, 50.0]), (rows, cols)).astype(dtype)
     else:
         Y = rng.uniform(-1.0, 1.0, (rows, cols)).astype(dtype)
     return Z, A, Y
@@ -319,10 +357,12 @@ def head_case(rng, rows, cols, loss, output, dtype, saturate=False):
 @given(rows=st.integers(0, 40), cols=st.integers(1, 12), head=st.sampled_from(HEADS),
        seed=st.integers(0, 2**32 - 1))
 def test_output_delta(dtype, rows, cols, head, seed):
-    """A - Y exactly for the matched heads (SPEC 2); for the squared loss
-    (A - Y) g'(Z) within 8 eps |A - Y| (as activation_backward), through
-    softmax its Jacobian-vector product s (r - <r, s>) within
-    (cols + 4) eps s (|r| + sum |r s|) (the dot product is summed in dtype)."""
+    """A - Y exactly for the matched heads (SPEC 2, poisson after exp too);
+    for the squared loss (A - Y) g'(Z) within 8 eps |A - Y| (as
+    activation_backward; through exp, whose g' = A is not below 1, within
+    8 eps |(A - Y) A|), through softmax its Jacobian-vector product
+    s (r - <r, s>) within (cols + 4) eps s (|r| + sum |r s|) (the dot
+    product is summed in dtype)."""
     loss, output = head
     if loss == "log_loss":
         cols = 1
@@ -341,6 +381,9 @@ def test_output_delta(dtype, rows, cols, head, seed):
                                                 + np.abs(residual * s).sum(axis=1, keepdims=True))
         bound += np.finfo(dtype).smallest_subnormal
         assert np.all(np.abs(f64(out) - expected) <= bound)
+    elif output == "exp":
+        # g' is A itself (rounded to dtype, as the kernel takes it)
+        assert np.all(np.abs(f64(out) - expected) <= 8 * eps(dtype) * np.abs(residual * f64(A)))
     else:
         assert np.all(np.abs(f64(out) - expected) <= 8 * eps(dtype) * np.abs(residual))
 
@@ -351,18 +394,29 @@ def test_output_delta_refuses_a_mismatched_head():
         twins.output_delta(M, M, M, "log_loss", "tanh")
     with pytest.raises(ValueError, match="output activation"):
         twins.output_delta(M, M, M, "squared", "relu")
+    with pytest.raises(ValueError, match="needs output activation 'exp'"):
+        twins.output_delta(M, M, M, "poisson", "identity")
 
 
 def loss_bound(loss, Z, Y, weights, total, dtype):
     """The error the kernel may make on the weighted loss sum, every term
     being computed in dtype. log-loss and squared: sums of non-negative terms,
-    8 eps of their total, plus twice the smallest normal per entry (exp's
-    clamp at FNN_EXP_MIN gives e^-708, e^-87 in float32, for e^-800).
+    8 eps of their total, plus twice the smallest normal per entry times its
+    row's weight (exp's clamp at FNN_EXP_MIN gives e^-708, e^-87 in float32,
+    for e^-800).
     Cross-entropy: z_k - logsumexp(z) is formed in dtype, so its error is a few
     eps of |z_k| + |max z| + cols + 1 whatever the size of the result (the
-    reference has the same conditioning)."""
+    reference has the same conditioning). Poisson: y (log y - z) - y + a
+    cancels where a is near y (the deviance is small there), so its error is
+    a few eps of the size of its terms, y (|log y| + |z|) + y + a."""
+    if loss == "poisson":
+        Z, Y, A = f64(Z), f64(Y), np.exp(f64(Z))
+        log_y = np.log(np.where(Y > 0, Y, 1.0))
+        per_row = np.sum(Y * (np.abs(log_y) + np.abs(Z)) + Y + A, axis=1)
+        return 8 * eps(dtype) * float(np.sum(weights * per_row))
     if loss != "cross_entropy":
-        return 8 * eps(dtype) * total + 2 * Z.size * np.finfo(dtype).smallest_normal
+        clamp = 2 * float(np.sum(weights)) * Z.shape[1] * float(np.finfo(dtype).smallest_normal)
+        return 8 * eps(dtype) * total + clamp
     Z, Y = f64(Z), f64(Y)
     per_row = np.sum(Y * (np.abs(Z) + np.abs(Z).max(axis=1, keepdims=True) + Z.shape[1] + 1.0),
                      axis=1)
@@ -375,7 +429,8 @@ def loss_bound(loss, Z, Y, weights, total, dtype):
        weighted=st.booleans(), saturate=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_loss_sum(dtype, rows, cols, head, weighted, saturate, seed):
     """sum_i w_i loss_i against reference.loss_per_example, from the logits for
-    log-loss and cross-entropy (finite at logits of +-800), from A for squared."""
+    log-loss and cross-entropy (finite at logits of +-800), from A for squared,
+    from both for poisson (y (log y - z) - y + a)."""
     loss, output = head
     if loss == "log_loss":
         cols = 1
@@ -626,7 +681,7 @@ def test_small_gemm_tn(dtype, rows, m, n, pads, alpha, beta, seed):
 
 @DTYPES
 @SETTINGS
-@given(count=st.integers(0, 60), kind=st.sampled_from(["momentum", "rmsprop", "adam"]),
+@given(count=st.integers(0, 60), kind=st.sampled_from(list(twins.STEP_OPTIMIZERS)),
        t=st.integers(1, 2000), l2_scale=st.sampled_from([0.0, 0.3]),
        learning_rate=st.sampled_from([1e-3, 0.1, 1.0]), seed=st.integers(0, 2**32 - 1))
 def test_optimizer_step(dtype, count, kind, t, l2_scale, learning_rate, seed):
@@ -638,9 +693,10 @@ def test_optimizer_step(dtype, count, kind, t, l2_scale, learning_rate, seed):
     |param| + the size of the step (sizes from |grad| + l2_scale |param|, so
     a g that cancels does not shrink the bound below g's own rounding)."""
     rng = np.random.default_rng(seed)
+    uses_first, uses_second = twins.MOMENT_SLOTS[kind]
     param, grad = (random_matrix(rng, 1, count, dtype).ravel() for _ in range(2))
-    first = random_matrix(rng, 1, count, dtype).ravel() if kind != "rmsprop" else None
-    second = (random_matrix(rng, 1, count, dtype).ravel() ** 2) if kind != "momentum" else None
+    first = random_matrix(rng, 1, count, dtype).ravel() if uses_first else None
+    second = (random_matrix(rng, 1, count, dtype).ravel() ** 2) if uses_second else None
     r = lambda value: float(dtype(value))  # noqa: E731 (a constant as the kernel sees it)
     beta, beta1, beta2, epsilon = r(0.9), r(0.9), r(0.999), r(1e-8)
     lr, l2 = r(learning_rate), r(l2_scale)
@@ -653,14 +709,14 @@ def test_optimizer_step(dtype, count, kind, t, l2_scale, learning_rate, seed):
     for before, x in zip(inputs, (param, grad, first, second)):
         if x is not None:
             np.testing.assert_array_equal(x, before)
-    assert (new_first is None) == (kind == "rmsprop")
-    assert (new_second is None) == (kind == "momentum")
+    assert (new_first is None) == (not uses_first)
+    assert (new_second is None) == (not uses_second)
 
     p = f64(param)
     g = f64(grad) + l2 * p
     g_size = np.abs(f64(grad)) + l2 * np.abs(p)
     state = {"t": t - 1}
-    if kind == "momentum":
+    if kind in ("momentum", "heavy_ball", "nesterov"):
         state["v"] = [f64(first)]
     elif kind == "rmsprop":
         state["s"] = [f64(second)]
@@ -673,10 +729,20 @@ def test_optimizer_step(dtype, count, kind, t, l2_scale, learning_rate, seed):
         v_size = beta * np.abs(f64(first)) + (1 - beta) * g_size
         checks = [(new_first, new_state["v"][0], v_size)]
         step_size = lr * v_size
+    elif kind in ("heavy_ball", "nesterov"):
+        v_size = beta * np.abs(f64(first)) + lr * g_size
+        checks = [(new_first, new_state["v"][0], v_size)]
+        step_size = v_size if kind == "heavy_ball" else beta * v_size + lr * g_size
     elif kind == "rmsprop":
         s_size = beta2 * f64(second) + (1 - beta2) * g_size ** 2
         checks = [(new_second, new_state["s"][0], s_size)]
         step_size = lr * g_size / (np.sqrt(new_state["s"][0]) + epsilon)
+    elif kind == "adam_step_corrected":
+        m_size = beta1 * np.abs(f64(first)) + (1 - beta1) * g_size
+        v_size = beta2 * f64(second) + (1 - beta2) * g_size ** 2
+        checks = [(new_first, new_state["m"][0], m_size), (new_second, new_state["v"][0], v_size)]
+        corrected_lr = lr * np.sqrt(correction_2) / correction_1
+        step_size = corrected_lr * m_size / (np.sqrt(new_state["v"][0]) + epsilon)
     else:
         m_size = beta1 * np.abs(f64(first)) + (1 - beta1) * g_size
         v_size = beta2 * f64(second) + (1 - beta2) * g_size ** 2
@@ -693,11 +759,16 @@ def test_optimizer_step_refuses_gd_and_missing_moments():
     with pytest.raises(ValueError, match="plain gradient descent"):
         twins.optimizer_step(x, x, x, x, "gd", 0.1)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        twins.optimizer_step(x, x, x, x, "nesterov", 0.1)
+        twins.optimizer_step(x, x, x, x, "sgd", 0.1)
     with pytest.raises(ValueError, match="'second'"):
         twins.optimizer_step(x, x, x, None, "adam", 0.1)
+    with pytest.raises(ValueError, match="'second'"):
+        twins.optimizer_step(x, x, x, None, "adam_step_corrected", 0.1)
     with pytest.raises(ValueError, match="'first'"):
         twins.optimizer_step(x, x, None, x, "momentum", 0.1)
+    for kind in ("heavy_ball", "nesterov"):
+        with pytest.raises(ValueError, match="'first'"):
+            twins.optimizer_step(x, x, None, None, kind, 0.1)
 
 
 # ---------------------------------------------------------------------------

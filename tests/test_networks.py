@@ -19,7 +19,8 @@ from conftest import relative_error
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity")
 # (loss, output activation, number of classes or target columns)
 HEADS = [("log_loss", "sigmoid", 2), ("cross_entropy", "softmax", 3)] + [
-    ("squared", output, 2) for output in ("identity", "sigmoid", "tanh", "arctan", "softmax")]
+    ("squared", output, 2) for output in ("identity", "sigmoid", "tanh", "arctan", "softmax",
+                                          "exp")]
 
 
 def make_problem(loss, n_targets, n_samples=23, n_features=5, seed=0):
@@ -110,8 +111,8 @@ TRAJECTORY_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-3}
 
 
 @pytest.mark.parametrize("case", TRAJECTORIES, ids=list(TRAJECTORIES))
-@pytest.mark.parametrize("loss, output, n_targets", [HEADS[0], HEADS[1], HEADS[4]],
-                         ids=["log_loss", "cross_entropy", "squared-sigmoid"])
+@pytest.mark.parametrize("loss, output, n_targets", [HEADS[0], HEADS[1], HEADS[4], HEADS[7]],
+                         ids=["log_loss", "cross_entropy", "squared-sigmoid", "squared-exp"])
 def test_training_trajectory_equals_reference(case, loss, output, n_targets, dtype):
     settings = TRAJECTORIES[case]
     X, y = make_problem(loss, n_targets, n_samples=40)
@@ -140,6 +141,47 @@ def test_training_trajectory_equals_reference(case, loss, output, n_targets, dty
         assert actual.dtype == dtype
         assert relative_error(actual, expected) < tolerance
     np.testing.assert_allclose(model.costs_, costs, rtol=tolerance)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("kind", ["gd", "nesterov", "adam_step_corrected"])
+def test_poisson_head_equals_reference(kind, n_threads, dtype):
+    """The poisson loss after an exp output (no estimator of these notes
+    uses it: scikit-learn's MLPRegressor(loss="poisson") does), through the
+    core: its cost and gradient, then shuffled mini-batch training, against
+    fastnn.reference, with count targets, zeros among them."""
+    rng = np.random.default_rng(11)
+    sizes = (4, 6, 2)
+    X = rng.standard_normal((29, sizes[0]))
+    Y = rng.poisson(2.0, (29, sizes[-1])).astype(np.float64)
+    assert (Y == 0).any()
+    coefs = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
+    intercepts = [rng.standard_normal(b) * 0.3 for b in sizes[1:]]
+    stack = DenseStack(sizes, ["tanh", "exp"], "poisson", 0.01, 0.2)
+    params = stack.pack(coefs, intercepts, dtype)
+    tolerance = TRAJECTORY_TOLERANCE[dtype]
+    cost, grads = core.loss_gradient(stack, params, X.astype(dtype), Y.astype(dtype))
+    ref_cost, ref_coef_grads, ref_intercept_grads = ref.loss_gradient(
+        X.astype(dtype), Y, coefs, intercepts, "tanh", "exp", "poisson", l2=0.2)
+    assert cost == pytest.approx(ref_cost, rel=tolerance)
+    assert relative_error(grads, stack.pack(ref_coef_grads, ref_intercept_grads,
+                                            np.float64)) < tolerance
+
+    optimizer = Optimizer(kind=kind, learning_rate=0.05)
+    state = TrainingState(shuffle_stream=np.random.PCG64(5), dropout_stream=np.random.PCG64(6))
+    result = core.train(stack, params, X.astype(dtype), Y.astype(dtype),
+                        TrainingPlan(epochs=4, batch_size=8, shuffle=True, cost_every=1,
+                                     n_threads=n_threads), optimizer, state)
+    assert result.n_iter == 4
+    ref_coefs, ref_intercepts, ref_costs = ref.train(
+        X.astype(dtype), Y, coefs, intercepts, hidden_activation="tanh", output_activation="exp",
+        loss="poisson", learning_rate=0.05, max_iter=4, batch_size=8, shuffle=True,
+        bit_generator=np.random.PCG64(5), l2=0.2, cost_every=1, optimizer=kind,
+        momentum=optimizer.momentum, beta_1=optimizer.beta_1, beta_2=optimizer.beta_2,
+        epsilon=optimizer.epsilon)
+    assert relative_error(params, stack.pack(ref_coefs, ref_intercepts, np.float64)) < tolerance
+    np.testing.assert_allclose(result.costs, ref_costs, rtol=tolerance)
+    assert ref_costs[-1] < ref_costs[0]
 
 
 @pytest.mark.parametrize("first_step", [0, 5], ids=["fresh", "5 steps on"])

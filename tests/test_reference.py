@@ -29,6 +29,8 @@ def random_network(rng, layer_sizes, scale=0.7):
 def targets(rng, loss, output_activation, n, k):
     if loss == "log_loss":
         return rng.integers(0, 2, size=(n, k)).astype(float)
+    if loss == "poisson":
+        return rng.poisson(1.5, size=(n, k)).astype(float)  # counts, zeros among them
     if loss == "cross_entropy" or output_activation == "softmax":
         return np.eye(k)[rng.integers(0, k, size=n)]
     if output_activation in ("sigmoid", "arctan"):
@@ -66,6 +68,16 @@ def test_arctan_maps_onto_unit_interval():
     np.testing.assert_allclose(values, [0.0, 0.5, 0.75, 1.0], atol=1e-6)
 
 
+def test_exp_covers_the_whole_range_as_numpy():
+    Z = np.array([-1e4, -746.0, -740.0, -1.0, 0.0, 1.0, 700.0, 710.0, 1e4])
+    with np.errstate(all="raise"):  # overflow and underflow are answers here
+        A = ref.activation("exp", Z)
+        np.testing.assert_array_equal(ref.activation_derivative("exp", Z), A)
+    with np.errstate(over="ignore", under="ignore"):
+        np.testing.assert_array_equal(A, np.exp(Z))
+    assert A[0] == 0.0 and A[4] == 1.0 and np.isinf(A[-2:]).all()
+
+
 def test_softmax_rows_are_distributions_and_shift_invariant():
     rng = np.random.default_rng(1)
     Z = rng.normal(size=(6, 4))
@@ -101,6 +113,10 @@ def test_relu_is_not_an_output_activation_and_softmax_not_hidden():
         ref.output_delta("log_loss", "identity", Y, Y, Y)
     with pytest.raises(ValueError, match="cross_entropy"):
         ref.output_delta("cross_entropy", "sigmoid", Y, Y, Y)
+    with pytest.raises(ValueError, match="poisson"):
+        ref.output_delta("poisson", "identity", Y, Y, Y)
+    with pytest.raises(ValueError, match="exp"):
+        ref.forward(X, coefs, intercepts, "exp", "exp")
 
 
 # ---------------------------------------------------------------------------
@@ -146,7 +162,7 @@ def test_sigmoid_and_softplus_identities_for_any_finite_input(z):
 # Losses, output delta, hand-computed cases
 # ---------------------------------------------------------------------------
 
-OUTPUT_CASES = [("log_loss", "sigmoid"), ("cross_entropy", "softmax")] + [
+OUTPUT_CASES = [("log_loss", "sigmoid"), ("cross_entropy", "softmax"), ("poisson", "exp")] + [
     ("squared", name) for name in ref.OUTPUT_ACTIVATIONS
 ]
 
@@ -185,6 +201,28 @@ def test_losses_match_their_textbook_formulas():
                                -np.sum(Y1 * np.log(S), axis=1))
     np.testing.assert_allclose(ref.loss_per_example("squared", Z, A, Y),
                                0.5 * np.sum((A - Y) ** 2, axis=1))
+
+
+def test_poisson_loss_is_scikit_learn_s_half_deviance():
+    """mean over the rows of the poisson loss of a = e^z is scikit-learn's
+    poisson_loss (xlogy(y, y / a) - y + a, averaged over the rows, summed
+    over the outputs), zero targets included; it is 0 where a = y and
+    positive elsewhere (a deviance)."""
+    from sklearn.neural_network._base import poisson_loss
+    rng = np.random.default_rng(7)
+    Z = rng.normal(size=(9, 3)) * 2
+    A = np.exp(Z)
+    Y = rng.poisson(2.0, size=(9, 3)).astype(float)
+    assert (Y == 0).any() and (Y > 0).any()
+    per_example = ref.loss_per_example("poisson", Z, A, Y)
+    assert np.mean(per_example) == pytest.approx(poisson_loss(Y, A), rel=1e-13)
+    assert np.all(per_example > 0)
+    Y_exact = np.array([[1.0, 3.0], [0.5, 2.0]])
+    np.testing.assert_allclose(
+        ref.loss_per_example("poisson", np.log(Y_exact), Y_exact, Y_exact), 0.0, atol=1e-15)
+    # y = 0: the loss is a alone (y log y -> 0)
+    assert ref.loss_per_example("poisson", np.array([[0.3]]), np.exp([[0.3]]),
+                                np.zeros((1, 1)))[0] == pytest.approx(np.exp(0.3))
 
 
 def test_cost_regularises_weights_but_not_biases():
@@ -441,6 +479,54 @@ def test_adam_steps_by_hand():
     assert state["t"] == 2
     np.testing.assert_allclose(flat(state["m"]), m2, rtol=1e-15)
     np.testing.assert_allclose(flat(state["v"]), v2, rtol=1e-15)
+
+
+def test_heavy_ball_steps_by_hand():
+    p, g1, g2 = flat(P0), flat(G1), flat(G2)
+    momentum = 0.8
+    v1 = -LR * g1
+    v2 = momentum * v1 - LR * g2
+    p1, p2, state = two_steps("heavy_ball", momentum=momentum)
+    np.testing.assert_allclose(flat(p1), p + v1, rtol=1e-15)
+    np.testing.assert_allclose(flat(p2), p + v1 + v2, rtol=1e-15)
+    np.testing.assert_allclose(flat(state["v"]), v2, rtol=1e-15)
+    # momentum 0 is plain gradient descent
+    _, gd_2, _ = two_steps("gd")
+    _, sgd_2, _ = two_steps("heavy_ball", momentum=0.0)
+    np.testing.assert_array_equal(flat(sgd_2), flat(gd_2))
+
+
+def test_nesterov_steps_by_hand():
+    p, g1, g2 = flat(P0), flat(G1), flat(G2)
+    momentum = 0.8
+    v1 = -LR * g1
+    v2 = momentum * v1 - LR * g2
+    p1, p2, state = two_steps("nesterov", momentum=momentum)
+    # each step looks ahead along the new velocity
+    np.testing.assert_allclose(flat(p1), p + momentum * v1 - LR * g1, rtol=1e-15)
+    np.testing.assert_allclose(flat(p2), flat(p1) + momentum * v2 - LR * g2, rtol=1e-15)
+    np.testing.assert_allclose(flat(state["v"]), v2, rtol=1e-15)
+
+
+def test_adam_step_corrected_steps_by_hand():
+    p, g1, g2 = flat(P0), flat(G1), flat(G2)
+    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
+    p1, p2, state = two_steps("adam_step_corrected")
+    m1, v1 = (1 - beta_1) * g1, (1 - beta_2) * g1 ** 2
+    lr_1 = LR * np.sqrt(1 - beta_2) / (1 - beta_1)
+    np.testing.assert_allclose(flat(p1), p - lr_1 * m1 / (np.sqrt(v1) + eps), rtol=1e-14)
+    m2 = beta_1 * m1 + (1 - beta_1) * g2
+    v2 = beta_2 * v1 + (1 - beta_2) * g2 ** 2
+    lr_2 = LR * np.sqrt(1 - beta_2 ** 2) / (1 - beta_1 ** 2)
+    np.testing.assert_allclose(flat(p2), flat(p1) - lr_2 * m2 / (np.sqrt(v2) + eps), rtol=1e-14)
+    assert state["t"] == 2
+    np.testing.assert_allclose(flat(state["m"]), m2, rtol=1e-15)
+    np.testing.assert_allclose(flat(state["v"]), v2, rtol=1e-15)
+    # adam, but with epsilon on sqrt(v) instead of sqrt(v_hat): the same
+    # parameters once epsilon is negligible
+    _, adam_2, _ = two_steps("adam", epsilon=1e-300)
+    _, corrected_2, _ = two_steps("adam_step_corrected", epsilon=1e-300)
+    np.testing.assert_allclose(flat(corrected_2), flat(adam_2), rtol=1e-14)
 
 
 @pytest.mark.parametrize("optimizer", ref.OPTIMIZERS)

@@ -55,7 +55,8 @@ ESTIMATORS = {
     "regressor": (DeepRegressor, dict(hidden_layer_sizes=(6,), keep_prob=(0.9, 0.8)),
                   "regression"),
 }
-OPTIMIZERS = ["adam", "rmsprop", "momentum", "gd"]
+OPTIMIZERS = ["adam", "rmsprop", "momentum", "gd", "heavy_ball", "nesterov",
+              "adam_step_corrected"]
 
 
 def make(estimator, dtype="float64", **settings):

@@ -6,7 +6,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastnn import DeepNetwork, DeepRegressor, LogisticRegression, ShallowNetwork
+from fastnn import (DeepNetwork, DeepRegressor, LogisticRegression, MLPClassifier, MLPRegressor,
+                    ShallowNetwork)
 
 # Settings under which each family learns scikit-learn's small check data sets
 # (the checks demand e.g. 83 % training accuracy from a few dozen rows).
@@ -15,6 +16,9 @@ ESTIMATORS = [
     ShallowNetwork(16, optimizer="adam", learning_rate=0.01, max_iter=200, random_state=0),
     DeepNetwork((16,), optimizer="adam", learning_rate=0.01, max_iter=200, random_state=0),
     DeepRegressor((16,), optimizer="adam", learning_rate=0.01, max_iter=200, random_state=0),
+    # the drop-ins as scikit-learn checks its own MLPs (its test_common's max_iter=100)
+    MLPClassifier(max_iter=100, random_state=0),
+    MLPRegressor(max_iter=100, random_state=0),
 ]
 
 

@@ -34,6 +34,9 @@ OPTIMIZERS = {
     "momentum": Optimizer(kind="momentum", learning_rate=0.2),
     "rmsprop": Optimizer(kind="rmsprop", learning_rate=0.01),
     "adam": Optimizer(kind="adam", learning_rate=0.02, schedule="inverse", decay_rate=0.1),
+    "heavy_ball": Optimizer(kind="heavy_ball", learning_rate=0.05),
+    "nesterov": Optimizer(kind="nesterov", learning_rate=0.05),
+    "adam_step_corrected": Optimizer(kind="adam_step_corrected", learning_rate=0.02),
 }
 # 53 rows in batches of 16: three full batches and a short one of 5.
 N_ROWS, BATCH = 53, 16

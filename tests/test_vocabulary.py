@@ -51,6 +51,19 @@ def test_estimators_and_cli_offer_exactly_the_vocabulary():
     assert tuple(choices["--optimizer"]) == vocabulary.OPTIMIZERS
 
 
+def test_the_scikit_learn_entries():
+    # exp: an output unit only (the poisson loss's log link), not relu-like;
+    # poisson needs it; the three rules of scikit-learn's optimisers go last.
+    assert "exp" in vocabulary.OUTPUT_ACTIVATIONS and "exp" not in vocabulary.HIDDEN_ACTIVATIONS
+    assert "exp" not in vocabulary.RELU_LIKE_ACTIVATIONS
+    assert vocabulary.LOSS_OUTPUT_ACTIVATION["poisson"] == "exp"
+    assert vocabulary.OPTIMIZERS[-3:] == ("heavy_ball", "nesterov", "adam_step_corrected")
+    from fastnn._training import Optimizer
+    slots = {kind: Optimizer(kind=kind).moment_slots for kind in vocabulary.OPTIMIZERS}
+    assert slots["heavy_ball"] == slots["nesterov"] == slots["momentum"] == (True, False)
+    assert slots["adam_step_corrected"] == slots["adam"] == (True, True)
+
+
 def test_the_stack_refuses_a_name_outside_the_vocabulary():
     with pytest.raises(KeyError):
         DenseStack([2, 3, 1], ["swish", "sigmoid"], "log_loss")

@@ -4,6 +4,7 @@
 # scikit-learn and the compiled core, which the estimators import anyway).
 from fastnn import datasets, gradcheck
 from fastnn.linear import LogisticRegression
+from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.network import DeepNetwork, ShallowNetwork
 from fastnn._progress import TrainingProgress
 from fastnn.persistence import load
@@ -11,7 +12,8 @@ from fastnn.regressor import DeepRegressor
 from fastnn.selection import Diagnosis, diagnose, split
 from fastnn._threads import ThreadOversubscriptionWarning
 
-__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor", "load",
+__all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor",
+           "MLPClassifier", "MLPRegressor", "load",
            "split", "diagnose", "Diagnosis", "TrainingProgress", "ThreadOversubscriptionWarning",
            "datasets", "gradcheck"]
 __version__ = "0.1.0"

@@ -59,9 +59,11 @@ class Optimizer:
 
     @property
     def moment_slots(self):
-        """Which moments the rule keeps: (first: momentum's v, adam's m;
-        second: rmsprop's s, adam's v)."""
-        return (self.kind in ("momentum", "adam"), self.kind in ("rmsprop", "adam"))
+        """Which moments the rule keeps: (first: the velocity v of
+        momentum, heavy_ball and nesterov, the adams' m; second: rmsprop's s,
+        the adams' v)."""
+        return (self.kind in ("momentum", "adam", "heavy_ball", "nesterov", "adam_step_corrected"),
+                self.kind in ("rmsprop", "adam", "adam_step_corrected"))
 
 
 @dataclass(frozen=True)
@@ -116,10 +118,13 @@ class TrainingState:
     moments: Optional[tuple] = None
     order: Optional[np.ndarray] = None
 
-    def streams(self):
-        """Copies of the two bit generators, for one call to advance (the
-        stored ones stay where they are, so a failed call changes nothing)."""
-        return copy.deepcopy(self.shuffle_stream), copy.deepcopy(self.dropout_stream)
+    def streams(self, shuffle=True, dropout=True):
+        """The two bit generators for one call: copies of those it will
+        advance (shuffle, dropout), so the stored ones stay where they are and
+        a failed call changes nothing; the others as they are (deep copies
+        cost more than a short epoch)."""
+        return (copy.deepcopy(self.shuffle_stream) if shuffle else self.shuffle_stream,
+                copy.deepcopy(self.dropout_stream) if dropout else self.dropout_stream)
 
     def advanced(self, **changes):
         """A new state with `changes` (the dataclass's replace)."""

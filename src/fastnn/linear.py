@@ -27,18 +27,23 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
     l2 : float >= 0, default=0.0
         L2 strength lambda; the cost adds l2 / (2 n) * ||W||^2 (the bias is
         not regularised).
-    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default="gd"
+    optimizer : {"gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected"}, default="gd"
         The update rule (SPEC 10): plain gradient descent, momentum
         (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient
-        average with beta_2) or Adam (beta_1, beta_2, bias-corrected).
+        average with beta_2), Adam (beta_1, beta_2, bias-corrected), or one
+        of scikit-learn's MLP optimisers, operation for operation:
+        heavy_ball (v = momentum v - learning_rate g, then w += v),
+        nesterov (the same v, then w += momentum v - learning_rate g),
+        adam_step_corrected (Adam with the bias corrections in the step size).
     momentum : float in [0, 1), default=0.9
-        Weight of the previous average in optimizer="momentum"'s v.
+        Weight of the previous average in optimizer="momentum"'s v, and of
+        the previous velocity in heavy_ball's and nesterov's.
     beta_1 : float in [0, 1), default=0.9
-        Decay of Adam's average of the gradients.
+        Decay of Adam's average of the gradients (both Adams).
     beta_2 : float in [0, 1), default=0.999
-        Decay of the average of the squared gradients (RMSprop and Adam).
+        Decay of the average of the squared gradients (RMSprop and both Adams).
     epsilon : float > 0, default=1e-8
-        Guards the division of RMSprop's and Adam's steps:
+        Guards the division of RMSprop's and the Adams' steps:
         step / (sqrt(average) + epsilon).
     learning_rate_schedule : {"constant", "inverse"}, default="constant"
         "inverse": the learning rate of epoch e (counted from 0, on across

@@ -22,9 +22,10 @@ Randomness is mirrored draw for draw where the compiled loop has it:
 import numpy as np
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity")
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "arctan", "identity", "softmax")
-LOSSES = ("log_loss", "cross_entropy", "squared")
-OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
+OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "arctan", "identity", "softmax", "exp")
+LOSSES = ("log_loss", "cross_entropy", "squared", "poisson")
+OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov",
+              "adam_step_corrected")
 
 _ALL_ACTIVATIONS = HIDDEN_ACTIVATIONS + tuple(
     name for name in OUTPUT_ACTIVATIONS if name not in HIDDEN_ACTIVATIONS
@@ -86,6 +87,11 @@ def activation(name, Z, leaky_slope=0.01):
         return np.arctan(Z) / np.pi + 0.5
     if name == "identity":
         return Z.copy()
+    if name == "exp":
+        # Over the whole range, as NumPy's exp: inf where e^z overflows, 0 or
+        # subnormal where it underflows (both are the answers, not errors).
+        with np.errstate(over="ignore", under="ignore"):
+            return np.exp(Z)
     return _softmax(Z)
 
 
@@ -110,6 +116,8 @@ def activation_derivative(name, Z, leaky_slope=0.01):
         return np.where(Z >= 0, 1.0, float(leaky_slope))
     if name == "arctan":
         return 1.0 / (np.pi * (1.0 + Z * Z))
+    if name == "exp":
+        return activation("exp", Z)  # (e^z)' = e^z
     return np.ones_like(Z)  # identity
 
 
@@ -142,6 +150,13 @@ def loss_per_example(loss, Z, A, Y):
     if loss == "cross_entropy":
         # log softmax(z)_k = z_k - logsumexp(z), again finite for any logits.
         return -np.sum(Y * (Z - _logsumexp_rows(Z)), axis=1)
+    if loss == "poisson":
+        # Half the Poisson deviance of a = e^z, as scikit-learn's poisson_loss:
+        # xlogy(y, y / a) - y + a, with y log(y / a) = y (log y - z) for y > 0
+        # and 0 for y = 0 (the limit of y log y).
+        positive = Y > 0
+        y_log_ratio = np.where(positive, Y * (np.log(np.where(positive, Y, 1.0)) - Z), 0.0)
+        return np.sum(y_log_ratio - Y + A, axis=1)
     residual = A - Y
     return 0.5 * np.sum(residual * residual, axis=1)
 
@@ -171,6 +186,13 @@ def output_delta(loss, output_activation, Z, A, Y, leaky_slope=0.01):
             raise ValueError(
                 f"loss 'cross_entropy' needs output activation 'softmax', got {output_activation!r}"
             )
+        return A - Y
+    if loss == "poisson":
+        if output_activation != "exp":
+            raise ValueError(
+                f"loss 'poisson' needs output activation 'exp', got {output_activation!r}"
+            )
+        # the log link is the poisson loss's canonical one: d/dz (a - y log a) = a - y
         return A - Y
     residual = A - Y
     if output_activation == "softmax":
@@ -323,11 +345,11 @@ def init_optimizer_state(optimizer, params):
     _check_name("optimizer", optimizer, OPTIMIZERS)
     zeros = lambda: [np.zeros_like(_as_float(p)) for p in params]  # noqa: E731
     state = {"t": 0}
-    if optimizer == "momentum":
+    if optimizer in ("momentum", "heavy_ball", "nesterov"):
         state["v"] = zeros()
     elif optimizer == "rmsprop":
         state["s"] = zeros()
-    elif optimizer == "adam":
+    elif optimizer in ("adam", "adam_step_corrected"):
         state["m"] = zeros()
         state["v"] = zeros()
     return state
@@ -338,8 +360,14 @@ def optimizer_step(optimizer, params, grads, state, learning_rate,
     """One update; returns (new_params, new_state) and leaves the inputs untouched.
 
     The constants bear the estimators' names: momentum (the "momentum" rule's
-    average), beta_1 (adam's first moment), beta_2 (rmsprop's and adam's
-    second moment), epsilon (rmsprop's and adam's guard).
+    average, heavy_ball's and nesterov's velocity), beta_1 (the adams' first
+    moment), beta_2 (rmsprop's and the adams' second moment), epsilon
+    (rmsprop's and the adams' guard).
+
+    heavy_ball, nesterov and adam_step_corrected are scikit-learn's
+    SGDOptimizer (nesterov False / True) and AdamOptimizer
+    (sklearn/neural_network/_stochastic_optimizers.py), every operation in
+    scikit-learn's order: the same gradients give the same parameters.
     """
     _check_name("optimizer", optimizer, OPTIMIZERS)
     params = [_as_float(p) for p in params]
@@ -351,6 +379,25 @@ def optimizer_step(optimizer, params, grads, state, learning_rate,
         v = [momentum * v + (1.0 - momentum) * g for v, g in zip(state["v"], grads)]
         new_params = [p - learning_rate * v_p for p, v_p in zip(params, v)]
         return new_params, {"t": t, "v": v}
+    if optimizer in ("heavy_ball", "nesterov"):
+        # v = momentum v - lr g; heavy_ball steps by v, nesterov looks ahead
+        # along the new v: momentum v - lr g.
+        v = [momentum * v_p - learning_rate * g for v_p, g in zip(state["v"], grads)]
+        if optimizer == "heavy_ball":
+            updates = v
+        else:
+            updates = [momentum * v_p - learning_rate * g for v_p, g in zip(v, grads)]
+        return [p + update for p, update in zip(params, updates)], {"t": t, "v": v}
+    if optimizer == "adam_step_corrected":
+        # Kingma and Ba's "efficient" form: the bias corrections move into the
+        # step size, lr_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t), and
+        # epsilon guards sqrt(v) itself rather than sqrt(v_hat).
+        m = [beta_1 * m_p + (1.0 - beta_1) * g for m_p, g in zip(state["m"], grads)]
+        v = [beta_2 * v_p + (1.0 - beta_2) * (g * g) for v_p, g in zip(state["v"], grads)]
+        corrected_rate = learning_rate * np.sqrt(1.0 - beta_2 ** t) / (1.0 - beta_1 ** t)
+        new_params = [p + -corrected_rate * m_p / (np.sqrt(v_p) + epsilon)
+                      for p, m_p, v_p in zip(params, m, v)]
+        return new_params, {"t": t, "m": m, "v": v}
     if optimizer == "rmsprop":
         s = [beta_2 * s + (1.0 - beta_2) * g * g for s, g in zip(state["s"], grads)]
         new_params = [p - learning_rate * g / (np.sqrt(s_p) + epsilon)

@@ -20,8 +20,9 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
         Activation of the hidden layers: sigmoid 1 / (1 + e^-z), tanh,
         relu max(z, 0), leaky_relu (z, or leaky_slope * z below 0), arctan
         atan(z) / pi + 1/2, identity z.
-    output : {"sigmoid", "tanh", "arctan", "identity", "softmax"}, default="identity"
-        Activation of the output layer (softmax: over each row's outputs);
+    output : {"sigmoid", "tanh", "arctan", "identity", "softmax", "exp"}, default="identity"
+        Activation of the output layer (softmax: over each row's outputs;
+        exp: e^z, for positive targets);
         the loss of an example is 1/2 sum_k (a_k - y_k)^2.
     leaky_slope : float >= 0, default=0.01
         Slope of leaky_relu for negative inputs.
@@ -45,18 +46,23 @@ class DeepRegressor(RegressorMixin, HiddenLayersEstimator):
         reproducible from random_state; prediction and recorded costs never
         drop units. (The dropout draw has 32 bits: below 2**-32 every unit
         would be dropped.)
-    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default="gd"
+    optimizer : {"gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected"}, default="gd"
         The update rule (SPEC 10): plain gradient descent, momentum
         (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient
-        average with beta_2) or Adam (beta_1, beta_2, bias-corrected).
+        average with beta_2), Adam (beta_1, beta_2, bias-corrected), or one
+        of scikit-learn's MLP optimisers, operation for operation:
+        heavy_ball (v = momentum v - learning_rate g, then w += v),
+        nesterov (the same v, then w += momentum v - learning_rate g),
+        adam_step_corrected (Adam with the bias corrections in the step size).
     momentum : float in [0, 1), default=0.9
-        Weight of the previous average in optimizer="momentum"'s v.
+        Weight of the previous average in optimizer="momentum"'s v, and of
+        the previous velocity in heavy_ball's and nesterov's.
     beta_1 : float in [0, 1), default=0.9
-        Decay of Adam's average of the gradients.
+        Decay of Adam's average of the gradients (both Adams).
     beta_2 : float in [0, 1), default=0.999
-        Decay of the average of the squared gradients (RMSprop and Adam).
+        Decay of the average of the squared gradients (RMSprop and both Adams).
     epsilon : float > 0, default=1e-8
-        Guards the division of RMSprop's and Adam's steps:
+        Guards the division of RMSprop's and the Adams' steps:
         step / (sqrt(average) + epsilon).
     learning_rate_schedule : {"constant", "inverse"}, default="constant"
         "inverse": the learning rate of epoch e (counted from 0, on across

@@ -21,17 +21,22 @@ cdef extern from "fastnn_kernels.h" nogil:
         FNN_ARCTAN
         FNN_IDENTITY
         FNN_SOFTMAX
+        FNN_EXP
         FNN_N_ACTIVATIONS
     enum:
         FNN_LOG_LOSS
         FNN_CROSS_ENTROPY
         FNN_SQUARED
+        FNN_POISSON
         FNN_N_LOSSES
     enum:
         FNN_GD
         FNN_MOMENTUM
         FNN_RMSPROP
         FNN_ADAM
+        FNN_HEAVY_BALL
+        FNN_NESTEROV
+        FNN_ADAM_STEP_CORRECTED
         FNN_N_OPTIMIZERS
     ctypedef struct fnn_activation_name:
         const char* name

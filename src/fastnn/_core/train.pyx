@@ -4,12 +4,13 @@
 `train`, `loss_gradient`, `cost` and `predict_output` run a `DenseStack` on
 float32 or float64 data: X dense (C-contiguous rows) or a SciPy sparse
 matrix (CSR read in place; other formats converted to CSR, never
-densified), checked here before the GIL is released (`Data`). `train` takes the seam's typed objects (fastnn._training:
-TrainingPlan, Optimizer, TrainingState) and copies them into C structs of
-the same field names. Every buffer is allocated here, once per call, before
-the GIL is released; the epoch loop allocates nothing (but for doubling the
-recorded-cost buffer when it fills) and takes the GIL back
-only at epoch boundaries (Ctrl-C, callback).
+densified), checked here before the GIL is released (`Data`). `train`
+takes the seam's typed objects (fastnn._training: TrainingPlan, Optimizer,
+TrainingState) and copies them into C structs of the same field names.
+Every buffer is allocated here, once per call, before the GIL is released;
+the epoch loop allocates nothing (but for doubling the recorded-cost buffer
+when it fills) and takes the GIL back only at epoch boundaries (Ctrl-C,
+callback).
 """
 from cython cimport floating
 from cpython.pycapsule cimport PyCapsule_GetPointer
@@ -24,6 +25,9 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
 from scipy import sparse as scipy_sparse
+cimport numpy as cnp
+
+cnp.import_array()
 
 from fastnn._core.network cimport Network
 from fastnn._core.inputs cimport Input, ColumnScratch
@@ -99,9 +103,9 @@ cdef class Data:
         self.arrays = (X, values, indices, indptr)
         self.n_samples, self.n_features, self.is_sparse = n_samples, n_features, True
         self.X.dense = NULL
-        self.X.data = <const void*> <Py_ssize_t> values.ctypes.data
-        self.X.indices = <const void*> <Py_ssize_t> indices.ctypes.data
-        self.X.indptr = <const void*> <Py_ssize_t> indptr.ctypes.data
+        self.X.data = cnp.PyArray_DATA(<cnp.ndarray> values)
+        self.X.indices = cnp.PyArray_DATA(<cnp.ndarray> indices)
+        self.X.indptr = cnp.PyArray_DATA(<cnp.ndarray> indptr)
         self.X.wide_indices = index_type == np.int64
         self.X.order = NULL
         self.X.first = 0
@@ -265,7 +269,7 @@ cdef class Buffers:
         else:
             self.order = np.arange(n_samples, dtype=np.intp)
         self.ws.order = <Py_ssize_t*> self.pointer(self.order)
-        self.ws.shuffle_bits = bit_generator_pointer(shuffle_stream) if shuffle else NULL
+        self.ws.shuffle_bits = bit_generator_pointer(shuffle_stream) if shuffle_stream is not None else NULL
         self.ws.masks = <uint8_t*> self.bytes(capacity * stack.total_units if stack.has_dropout else 0)
         self.ws.input_mask = <uint8_t*> self.bytes(capacity * n_features if input_dropout else 0)
         self.ws.dropout_seed = int(dropout_stream.random_raw()) if stack.has_dropout else 0
@@ -302,17 +306,24 @@ cdef class Buffers:
         self.arrays.append(array)
         if array.size == 0:
             return NULL
-        return <void*> <Py_ssize_t> array.ctypes.data
+        return cnp.PyArray_DATA(<cnp.ndarray> array)
 
 
-def is_permutation(order):
-    """True if the 1-D integer array `order` holds every index 0..len-1 once."""
-    n = len(order)
-    if n == 0:
-        return True
-    if order.min() < 0 or order.max() >= n:
-        return False
-    return bool(np.all(np.bincount(order, minlength=n) == 1))
+def is_permutation(const Py_ssize_t[::1] order):
+    """True if the 1-D intp array `order` holds every index 0..len-1 once
+    (one pass: a given order is checked every epoch)."""
+    cdef Py_ssize_t n = order.shape[0], i, k
+    cdef bint ok = True
+    seen_array = np.zeros(n, dtype=np.uint8)
+    cdef uint8_t[::1] seen = seen_array
+    with nogil:
+        for i in range(n):
+            k = order[i]
+            if k < 0 or k >= n or seen[k]:
+                ok = False
+                break
+            seen[k] = 1
+    return ok
 
 
 cdef bitgen_t* bit_generator_pointer(bit_generator) except NULL:
@@ -681,8 +692,6 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
                          "or None")
     if not 1 <= plan.n_threads <= FNN_MAX_THREADS:
         raise ValueError(f"n_threads must be between 1 and {FNN_MAX_THREADS}")
-    shuffle_stream, dropout_stream = state.streams()
-
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t capacity = min(plan.batch_size, n)
     cdef Plan c_plan
@@ -696,6 +705,8 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     c_plan.reshuffle = given_order is None and plan.shuffle and capacity < n
     c_plan.shuffle = c_plan.reshuffle or given_order is not None
     c_plan.loss_scale = plan.loss_scale
+    shuffle_stream, dropout_stream = state.streams(shuffle=c_plan.reshuffle,
+                                                   dropout=stack.has_dropout)
     c_plan.batch_mean_cost = plan.batch_mean_cost
     if sample_weight is not None:
         sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
@@ -719,7 +730,8 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     settings.step.bias_correction_1 = 1.0
     settings.step.bias_correction_2 = 1.0
     cdef Network net = stack.with_capacity(capacity)
-    cdef Buffers buffers = Buffers(stack, capacity, n, dtype, c_plan.shuffle, shuffle_stream,
+    cdef Buffers buffers = Buffers(stack, capacity, n, dtype, c_plan.shuffle,
+                                   shuffle_stream if c_plan.reshuffle else None,
                                    dropout_stream, optimizer, state, sample_weight, given_order,
                                    data, plan.n_threads)
     errors = []
@@ -819,7 +831,7 @@ def loss_gradient(DenseStack stack, const floating[::1] params, X, const floatin
         if sample_weight.shape != (n,) or not np.all(sample_weight >= 0) or sample_weight.sum() <= 0:
             raise ValueError("sample_weight needs one non-negative weight per row and a positive sum")
         weight_sum = float(sample_weight.sum(dtype=np.float64))
-        weights = <const floating*> <Py_ssize_t> sample_weight.ctypes.data
+        weights = <const floating*> cnp.PyArray_DATA(<cnp.ndarray> sample_weight)
     cdef Network net = stack.with_capacity(n)
     grads_array = np.empty(stack.n_params, dtype=dtype)
     cdef floating[::1] grads = grads_array

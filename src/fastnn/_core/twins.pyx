@@ -37,7 +37,11 @@ cdef object UINT64_END = 2 ** 64
 cdef object INT_END = 2 ** 31
 #: Optimisers that run through fnn_optimizer_step (plain "gd" rides on the
 #: weight-gradient GEMM instead).
-STEP_OPTIMIZERS = ("momentum", "rmsprop", "adam")
+STEP_OPTIMIZERS = ("momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected")
+#: The moments each keeps: (first, second), as fastnn._training.Optimizer.moment_slots.
+MOMENT_SLOTS = {"momentum": (True, False), "rmsprop": (False, True), "adam": (True, True),
+                "heavy_ball": (True, False), "nesterov": (True, False),
+                "adam_step_corrected": (True, True)}
 
 
 # The twins take the address of element [0] (or [0, 0]) of every view, also
@@ -365,11 +369,13 @@ def optimizer_step(const floating[::1] param, const floating[::1] grad,
                    double learning_rate, double l2_scale=0.0, double momentum=0.9,
                    double beta_1=0.9, double beta_2=0.999, double epsilon=1e-8,
                    double bias_correction_1=1.0, double bias_correction_2=1.0):
-    """fnn_optimizer_step: one step of `kind` ("momentum", "rmsprop" or
-    "adam", SPEC 10) on g = grad + l2_scale * param, with the moments `first`
-    (momentum's v, adam's m; None for rmsprop) and `second` (rmsprop's s,
-    adam's v; None for momentum); the fields are fnn_step's. Returns
-    (param, first, second), the updated copies (None where unused)."""
+    """fnn_optimizer_step: one step of `kind` (any of STEP_OPTIMIZERS, SPEC
+    10 and scikit-learn's heavy_ball, nesterov and adam_step_corrected) on
+    g = grad + l2_scale * param, with the moments `first` (the velocity of
+    momentum, heavy_ball and nesterov, the adams' m; None for rmsprop) and
+    `second` (rmsprop's s, the adams' v; None for the velocity rules) as
+    MOMENT_SLOTS says; the fields are fnn_step's. Returns (param, first,
+    second), the updated copies (None where unused)."""
     if kind == "gd":
         raise ValueError("plain gradient descent does not run through fnn_optimizer_step "
                          "(its step rides on the weight-gradient GEMM)")
@@ -377,7 +383,7 @@ def optimizer_step(const floating[::1] param, const floating[::1] grad,
     cdef Py_ssize_t count = param.shape[0]
     if grad.shape[0] != count:
         raise ValueError(f"grad has {grad.shape[0]} entries for {count} parameters")
-    uses = {"momentum": (True, False), "rmsprop": (False, True), "adam": (True, True)}[kind]
+    uses = MOMENT_SLOTS[kind]
     moments = []
     for name, moment, used in (("first", first, uses[0]), ("second", second, uses[1])):
         if not used:

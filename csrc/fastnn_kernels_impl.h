@@ -564,6 +564,11 @@ static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
     const REAL epsilon = (REAL)step->epsilon;
     const REAL correction_1 = (REAL)step->bias_correction_1;
     const REAL correction_2 = (REAL)step->bias_correction_2;
+    /* The complements in double, rounded once: in float, 1 - (float)0.999 is
+     * 1.3e-5 off 0.001 (scikit-learn's float32 fits round 1 - beta_2 once too). */
+    const REAL one_minus_momentum = (REAL)(1.0 - step->momentum);
+    const REAL one_minus_beta_1 = (REAL)(1.0 - step->beta_1);
+    const REAL one_minus_beta_2 = (REAL)(1.0 - step->beta_2);
     /* adam_step_corrected's step size lr sqrt(1 - beta_2^t) / (1 - beta_1^t),
      * once per call in double as scikit-learn's learning_rate */
     const REAL corrected_lr = kind == FNN_ADAM_STEP_CORRECTED
@@ -572,14 +577,14 @@ static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
     for (ptrdiff_t k = 0; k < count; k++) {
         const REAL g = grad[k] + l2_scale * param[k];
         if (kind == FNN_MOMENTUM) {
-            first[k] = momentum * first[k] + ((REAL)1 - momentum) * g;
+            first[k] = momentum * first[k] + one_minus_momentum * g;
             param[k] -= lr * first[k];
         } else if (kind == FNN_RMSPROP) {
-            second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * g * g;
+            second[k] = beta_2 * second[k] + one_minus_beta_2 * g * g;
             param[k] -= lr * g / (sqrt(second[k]) + epsilon);
         } else if (kind == FNN_ADAM) {
-            first[k] = beta_1 * first[k] + ((REAL)1 - beta_1) * g;
-            second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * g * g;
+            first[k] = beta_1 * first[k] + one_minus_beta_1 * g;
+            second[k] = beta_2 * second[k] + one_minus_beta_2 * g * g;
             const REAL m_hat = first[k] / correction_1;
             const REAL v_hat = second[k] / correction_2;
             param[k] -= lr * m_hat / (sqrt(v_hat) + epsilon);
@@ -592,8 +597,8 @@ static inline __attribute__((always_inline)) void FNN(optimizer_loop)(
             first[k] = momentum * first[k] - lr * g;
             param[k] += momentum * first[k] - lr * g;
         } else { /* FNN_ADAM_STEP_CORRECTED */
-            first[k] = beta_1 * first[k] + ((REAL)1 - beta_1) * g;
-            second[k] = beta_2 * second[k] + ((REAL)1 - beta_2) * (g * g);
+            first[k] = beta_1 * first[k] + one_minus_beta_1 * g;
+            second[k] = beta_2 * second[k] + one_minus_beta_2 * (g * g);
             param[k] += -corrected_lr * first[k] / (sqrt(second[k]) + epsilon);
         }
     }

@@ -194,7 +194,7 @@ def make_data(name, w):
 # ---------------------------------------------------------------------------
 def run_fastnn(w, data, dtype):
     common = dict(learning_rate=w.lr, max_iter=w.epochs, batch_size=w.batch, shuffle=False,
-                  init=w.init, cost_every=None, dtype=dtype, random_state=0)
+                  optimizer="gd", init=w.init, cost_every=None, dtype=dtype, random_state=0)
     hidden = hidden_sizes(w)
     if not hidden:
         model = fastnn.LogisticRegression(**common)

@@ -39,7 +39,8 @@ def make_data(name):
 def make_model(name, **overrides):
     _, _, hidden, activation, _, batch, epochs, lr, init = WORKLOADS[name]
     params = dict(activation=activation, learning_rate=lr, batch_size=batch, max_iter=epochs,
-                  init=init, shuffle=False, random_state=0, cost_every=max(1, epochs // 10))
+                  optimizer="gd", init=init, shuffle=False, random_state=0,
+                  cost_every=max(1, epochs // 10))
     params.update(overrides)
     if len(hidden) == 1 and name.startswith("W2"):
         return ShallowNetwork(hidden[0], **params)

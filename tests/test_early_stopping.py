@@ -8,6 +8,10 @@ from sklearn.preprocessing import StandardScaler
 from fastnn import DeepNetwork, DeepRegressor
 from fastnn import reference as ref
 
+# The learning rates below are for plain gradient descent from the notes'
+# start (the defaults before issue 14).
+NOTES = dict(optimizer="gd", init="auto")
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -28,7 +32,7 @@ def dev_cost(model, X_dev, y_dev):
 def test_early_stopping_restores_the_best_dev_weights(digits):
     X_train, X_dev, y_train, y_dev = digits
     model = DeepNetwork((64,), learning_rate=0.3, batch_size=16, max_iter=200,
-                        early_stopping=True, n_iter_no_change=5, random_state=0)
+                        early_stopping=True, n_iter_no_change=5, random_state=0, **NOTES)
     model.fit(X_train, y_train, dev=(X_dev, y_dev))
     assert model.n_iter_ < 200  # it did stop early
     assert model.n_iter_ == model.best_iteration_ + 1 + 5
@@ -43,19 +47,20 @@ def test_validation_fraction_is_held_out(digits):
     X_train, _, y_train, _ = digits
     model = DeepNetwork((32,), learning_rate=0.3, batch_size=16, max_iter=100,
                         early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,
-                        random_state=0).fit(X_train, y_train)
+                        random_state=0, **NOTES).fit(X_train, y_train)
     assert model.best_iteration_ == int(np.argmin(model.dev_costs_))
     assert model.n_iter_ <= 100
     # Same seed, same split, same run.
     again = DeepNetwork((32,), learning_rate=0.3, batch_size=16, max_iter=100,
                         early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,
-                        random_state=0).fit(X_train, y_train)
+                        random_state=0, **NOTES).fit(X_train, y_train)
     np.testing.assert_array_equal(again.dev_costs_, model.dev_costs_)
 
 
 def test_dev_set_without_early_stopping_only_records(digits):
     X_train, X_dev, y_train, y_dev = digits
-    model = DeepNetwork((32,), learning_rate=0.1, batch_size=32, max_iter=12, random_state=0)
+    model = DeepNetwork((32,), learning_rate=0.1, batch_size=32, max_iter=12, random_state=0,
+                        **NOTES)
     model.fit(X_train, y_train, dev=(X_dev, y_dev))
     assert model.n_iter_ == 12 and len(model.dev_costs_) == 12
     assert dev_cost(model, X_dev, y_dev) == pytest.approx(model.dev_costs_[-1], rel=1e-10)
@@ -77,6 +82,7 @@ def test_regressor_early_stopping():
     X = rng.standard_normal((200, 3))
     y = X[:, 0] + 0.5 * rng.standard_normal(200)
     model = DeepRegressor((64, 64), learning_rate=0.05, batch_size=8, max_iter=300,
-                          early_stopping=True, n_iter_no_change=4, random_state=0).fit(X, y)
+                          early_stopping=True, n_iter_no_change=4, random_state=0,
+                          **NOTES).fit(X, y)
     assert model.best_iteration_ == int(np.argmin(model.dev_costs_))
     assert model.n_iter_ < 300

@@ -101,7 +101,9 @@ def test_an_overflowing_prediction_is_an_error_not_nan(hidden, activation):
     rng = np.random.default_rng(1)
     X32 = rng.standard_normal((100, 5)).astype(np.float32)
     y = np.arange(100) % 3
-    model = DeepNetwork(hidden, activation=activation, max_iter=20, random_state=0).fit(X32, y)
+    # the notes' settings (the defaults before issue 14), whose weights overflow there
+    model = DeepNetwork(hidden, activation=activation, max_iter=20, optimizer="gd",
+                        batch_size=None, init="auto", random_state=0).fit(X32, y)
     assert model.coefs_[0].dtype == np.float32
     huge = np.full((4, 5), 3e38, dtype=np.float32)
     huge[0] = X32[0]    # one ordinary row among them

@@ -44,6 +44,57 @@ def test_partial_fit_needs_every_class_up_front():
         DeepNetwork((4,)).partial_fit(X[:10], np.arange(10) % 3, classes=[0, 1])
 
 
+CONFLICTING_CLASSES = {
+    "a superset": [0, 1, 2, 3],
+    "a subset": [0, 1],
+    "other labels": [1, 2, 3],
+    "the labels as strings": ["0", "1", "2"],
+    "numbers and strings mixed": [0, 1, "2"],
+    "a 2-D array": np.array([[0, 1], [2, 2]]),
+}
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "fit", "load"])
+@pytest.mark.parametrize("classes", list(CONFLICTING_CLASSES.values()),
+                         ids=list(CONFLICTING_CLASSES))
+def test_partial_fit_refuses_classes_that_conflict_with_the_first_call(classes, how, tmp_path):
+    # Issue 14, point 4: as scikit-learn's _check_partial_fit_first_call, a
+    # later `classes` must be the labels the model was set up with. (A 2-D
+    # array, np.unique flattened, was taken as the set of its entries.)
+    import fastnn
+    X, y = data(60)
+    if how == "fit":
+        model = DeepNetwork((4,), max_iter=2, random_state=0).fit(X, y)
+    else:
+        model = DeepNetwork((4,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    if how == "load":
+        model.save(tmp_path / "model.npz")
+        model = fastnn.load(tmp_path / "model.npz")
+    coefs = [W.copy() for W in model.coefs_]
+    with pytest.raises(ValueError):
+        model.partial_fit(X, y, classes=classes)
+    for W, before in zip(model.coefs_, coefs):
+        np.testing.assert_array_equal(W, before)
+    model.partial_fit(X, y, classes=[2, 0, 1, 1])   # the same labels, in any order
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+
+
+@pytest.mark.parametrize("classes", [np.array([[0, 1], [2, 2]]), [0, 1, "2"]],
+                         ids=["2-D", "mixed types"])
+def test_a_first_call_reads_classes_as_scikit_learn_does(classes):
+    X, y = data(60)
+    with pytest.raises(ValueError):
+        DeepNetwork((4,), random_state=0).partial_fit(X, y, classes=classes)
+
+
+def test_logistic_regression_partial_fit_refuses_other_classes():
+    X, y = data(60)
+    y = (y > 0).astype(int)
+    model = LogisticRegression().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        model.partial_fit(X, y, classes=[1, 2])
+
+
 @pytest.mark.parametrize("optimizer", ["gd", "rmsprop"])
 def test_warm_start_continues_like_one_long_fit(optimizer):
     X, y = data()

@@ -16,6 +16,10 @@ from fastnn._training import Optimizer, TrainingPlan, TrainingState
 
 from conftest import relative_error
 
+# The notes' settings, the defaults before issue 14: the oracle below trains
+# by plain gradient descent, and the worked examples are the notes'.
+NOTES = dict(optimizer="gd", batch_size=None, init="auto")
+
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity")
 # (loss, output activation, number of classes or target columns)
 HEADS = [("log_loss", "sigmoid", 2), ("cross_entropy", "softmax", 3)] + [
@@ -118,8 +122,9 @@ def test_training_trajectory_equals_reference(case, loss, output, n_targets, dty
     X, y = make_problem(loss, n_targets, n_samples=40)
     assert X.shape[0] % 7 != 0
     model = make_model(loss, output, (6, 5), "tanh", learning_rate=0.1, l2=0.05,
-                       random_state=4, **settings)
-    start = make_model(loss, output, (6, 5), "tanh", max_iter=0, random_state=4).fit(X, y)
+                       random_state=4, **{**NOTES, **settings})
+    start = make_model(loss, output, (6, 5), "tanh", max_iter=0, random_state=4,
+                       **NOTES).fit(X, y)
     model.fit(X.astype(dtype), y)
 
     keep = model._keep_probs(3)
@@ -275,7 +280,7 @@ def test_xnor_hand_set_weights_give_the_truth_table():
 def test_xnor_learned_from_a_seeded_random_start():
     X, y = xnor()
     model = DeepNetwork((2,), activation="sigmoid", learning_rate=2.0, max_iter=5000,
-                        random_state=0).fit(X, y)
+                        random_state=0, **NOTES).fit(X, y)
     np.testing.assert_array_equal(model.predict(X), y)
     assert model.costs_[-1] < 0.01
 
@@ -284,7 +289,8 @@ def test_planar_data_needs_a_hidden_layer():
     X, y = petal(n_samples=400, random_state=1)
     linear = LogisticRegression(learning_rate=0.1, max_iter=2000).fit(X, y)
     shallow = ShallowNetwork(4, activation="tanh", learning_rate=1.2, max_iter=10000,
-                             init="small", random_state=3).fit(X, y)
+                             optimizer="gd", batch_size=None, init="small",
+                             random_state=3).fit(X, y)
     assert linear.score(X, y) < 0.70
     assert shallow.score(X, y) >= 0.88
 
@@ -298,7 +304,7 @@ def test_digits_deep_network(dtype):
         X, y, test_size=0.2, stratify=y, random_state=0)
     scaler = StandardScaler().fit(X_train)
     model = DeepNetwork((64,), activation="relu", learning_rate=0.1, batch_size=32,
-                        max_iter=50, random_state=0)
+                        max_iter=50, optimizer="gd", init="auto", random_state=0)
     model.fit(scaler.transform(X_train).astype(dtype), y_train)
     assert model.coefs_[0].dtype == dtype
     assert model.score(scaler.transform(X_test).astype(dtype), y_test) >= 0.96

@@ -25,8 +25,8 @@ def test_learning_curve_draws_the_recorded_costs(tmp_path):
 
 def test_decision_boundary_colours_the_predicted_classes(tmp_path):
     X, y = petal(200, random_state=0)
-    model = ShallowNetwork(4, learning_rate=1.2, max_iter=500, init="small",
-                           random_state=3).fit(X, y)
+    model = ShallowNetwork(4, learning_rate=1.2, max_iter=500, optimizer="gd",
+                           batch_size=None, init="small", random_state=3).fit(X, y)
     ax = decision_boundary(model, X, y, resolution=50)
     assert len(ax.collections) >= 2  # the filled regions and the points
     ax.figure.savefig(tmp_path / "boundary.png")

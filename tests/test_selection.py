@@ -38,8 +38,8 @@ def test_diagnose_agrees_with_the_reference_rule():
     assert (verdict.high_bias, verdict.high_variance) == expected[:2]
     assert verdict.high_bias  # a straight line cannot separate the petals
     assert "bigger network" in str(verdict)
-    shallow = ShallowNetwork(4, learning_rate=1.2, max_iter=5000, init="small",
-                             random_state=3).fit(*train)
+    shallow = ShallowNetwork(4, learning_rate=1.2, max_iter=5000, optimizer="gd",
+                             batch_size=None, init="small", random_state=3).fit(*train)
     better = fastnn.diagnose(shallow, train, dev, tolerance=0.15)
     assert not better.high_bias and better.train_error < verdict.train_error
     with pytest.raises(TypeError, match="classifier"):

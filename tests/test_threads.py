@@ -49,11 +49,13 @@ def test_threaded_training_equals_the_reference():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((50, 4))
     y = rng.uniform(0.1, 0.9, size=(50, 2))
+    # plain gradient descent from the notes' start: what ref.train computes
     model = DeepRegressor((8, 6), activation="tanh", output="sigmoid", learning_rate=0.2,
                           batch_size=9, shuffle=False, max_iter=4, keep_prob=0.8,
-                          random_state=0, n_threads=2, cost_every=1)
+                          optimizer="gd", init="auto", random_state=0, n_threads=2,
+                          cost_every=1)
     start = DeepRegressor((8, 6), activation="tanh", output="sigmoid", max_iter=0,
-                          random_state=0).fit(X, y)
+                          init="auto", random_state=0).fit(X, y)
     model.fit(X, y)
     coefs, intercepts, costs = ref.train(
         X, y, start.coefs_, start.intercepts_, hidden_activation="tanh",

@@ -133,7 +133,11 @@ class DenseEstimator(BaseEstimator):
           first 1024 rows. A non-finite cost or weight stops training with a
           ConvergenceWarning; the model keeps the last weights judged finite (with
           cost_every=None, the initial ones; with early stopping, the best on the
-          development set).
+          development set). With a development set the weights are checked after
+          every epoch too, and training stops at the first epoch they are not
+          finite. A fresh fit (not warm_start) whose early stopping runs out of
+          patience with no epoch better than the initial weights warns too
+          ("made no progress").
         - sample_weight: rows of weight 0 count as absent; a mini-batch of only
           such rows takes no step.
         - A prediction whose arithmetic overflows (inputs far outside the
@@ -230,6 +234,21 @@ class DenseEstimator(BaseEstimator):
                 f"{type(self).__name__}.fit diverged: the cost or the weights stopped being "
                 f"finite. The model holds {kept}; try a smaller learning_rate (or feature "
                 "scaling).", ConvergenceWarning, stacklevel=3)
+        elif (monitor is not None and not resume and not result.interrupted
+              and monitor.made_no_progress):
+            # A blow-up that stays finite: the dev cost rose from the first
+            # epoch on until early stopping gave up, and its "best" weights
+            # are worse than the initial ones. (Training that goes on from a
+            # fitted model may well start from its best weights.)
+            warnings.warn(
+                f"{type(self).__name__}.fit made no progress: early stopping ran out of "
+                f"patience with no epoch's weights below the development cost of the weights "
+                f"it started from ({monitor.start_cost:.6g}; best {monitor.best_cost:.6g}, of "
+                f"epoch {monitor.best_epoch}; last {monitor.costs[-1]:.6g}): a learning_rate "
+                f"too large (the cost diverging), or nothing left to learn. The model holds "
+                f"the best weights on the development set, of epoch {monitor.best_epoch}; try "
+                f"a smaller learning_rate (or feature scaling).",
+                ConvergenceWarning, stacklevel=3)
         if result.interrupted:
             warnings.warn(f"{type(self).__name__}.fit interrupted (Ctrl-C) after "
                           f"{state.epochs} epochs: the model holds the weights of the "

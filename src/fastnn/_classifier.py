@@ -2,7 +2,7 @@
 log-loss, more use softmax and cross-entropy (DESIGN: public API contract)."""
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 
 class DenseClassifierMixin(ClassifierMixin):
@@ -30,7 +30,9 @@ class DenseClassifierMixin(ClassifierMixin):
         if classes is None:
             classes = np.unique(y)
         else:
-            classes = np.unique(np.asarray(classes))
+            # scikit-learn's reading of `classes` (_check_partial_fit_first_call):
+            # sorted unique labels of one type, 1-D (else ValueError)
+            classes = unique_labels(classes)
             unseen = np.setdiff1d(y, classes)
             if unseen.size:
                 raise ValueError(f"y contains labels not in classes: {unseen.tolist()[:10]}")
@@ -60,8 +62,9 @@ class DenseClassifierMixin(ClassifierMixin):
         return (y[:, np.newaxis] == classes[np.newaxis, :]).astype(np.float64)
 
     def _check_resume_classes(self, classes):
-        if classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
-                                                      self.classes_):
+        """A later call's `classes` must be the labels the model was set up
+        with, as scikit-learn's _check_partial_fit_first_call requires."""
+        if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(f"classes={np.asarray(classes).tolist()!r} is not the same as on "
                              f"the first call to partial_fit, was: {self.classes_.tolist()!r}")
 

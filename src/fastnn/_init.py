@@ -3,7 +3,7 @@ import numpy as np
 
 from fastnn._core.vocabulary import RELU_LIKE_ACTIVATIONS
 
-INIT_SCHEMES = ("auto", "he", "xavier", "small", "zeros")
+INIT_SCHEMES = ("auto", "glorot", "he", "xavier", "small", "zeros")
 
 
 def initial_parameters(init, layer_sizes, hidden_activation, rng, dtype):
@@ -29,6 +29,12 @@ def initial_parameters(init, layer_sizes, hidden_activation, rng, dtype):
             weights = np.zeros((n_in, n_out))
         elif init == "small":
             weights = rng.standard_normal((n_in, n_out)) * 0.01
+        elif init == "glorot":
+            # scikit-learn's MLP start: U(-bound, bound), bound = sqrt(6 / (n_in + n_out)),
+            # sqrt(2 / (n_in + n_out)) under sigmoid hidden units
+            factor = 2.0 if hidden_activation == "sigmoid" else 6.0
+            bound = np.sqrt(factor / (n_in + n_out))
+            weights = rng.uniform(-bound, bound, (n_in, n_out))
         elif init == "he":
             weights = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
         else:  # xavier: E[W^2] = 1 / n_in

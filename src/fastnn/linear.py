@@ -51,9 +51,10 @@ class LogisticRegression(DenseClassifierMixin, DenseEstimator):
         learning_rate / (1 + decay_rate * e).
     decay_rate : float >= 0, default=0.0
         decay_rate of the "inverse" schedule (unused by "constant").
-    init : {"auto", "he", "xavier", "small", "zeros"} or (coefs, intercepts), default="zeros"
+    init : {"auto", "glorot", "he", "xavier", "small", "zeros"} or (coefs, intercepts), default="zeros"
         The initial weights: "auto" is he for relu-like hidden units, xavier
-        otherwise (here: xavier); "he" N(0, 1) * sqrt(2 / n_in); "xavier"
+        otherwise (here: xavier); "glorot" U(-r, r) with
+        r = sqrt(6 / (n_in + 1)); "he" N(0, 1) * sqrt(2 / n_in); "xavier"
         N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) * 0.01; "zeros" all 0; or a
         pair (coefs, intercepts) of lists of arrays shaped like coefs_ and
         intercepts_, copied. Drawn weights come with zero biases.

@@ -28,9 +28,10 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
     max_iter : int in [0, 2**53], default=200
         Iterations = epochs (full passes over the data). 0 sets the model up
         (classes, initial weights) without training.
-    batch_size : int in [1, 2**53] or None, default=None
-        Rows per step. None (or any size of at least n_samples) trains on the
-        whole set at each step (batch gradient descent).
+    batch_size : int in [1, 2**53] or None, default=200
+        Rows per step: mini-batches of 200 rows (all of them below 200).
+        None (or any size of at least n_samples) trains on the whole set at
+        each step (batch gradient descent, the notes' setting).
     shuffle : bool, default=True
         Reshuffle the rows before every epoch (mini-batch only).
     l2 : float >= 0, default=0.0
@@ -43,7 +44,7 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         reproducible from random_state; prediction and recorded costs never
         drop units. (The dropout draw has 32 bits: below 2**-32 every unit
         would be dropped.)
-    optimizer : {"gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected"}, default="gd"
+    optimizer : {"gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected"}, default="adam"
         The update rule (SPEC 10): plain gradient descent, momentum
         (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient
         average with beta_2), Adam (beta_1, beta_2, bias-corrected), or one
@@ -67,14 +68,16 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         learning_rate / (1 + decay_rate * e).
     decay_rate : float >= 0, default=0.0
         decay_rate of the "inverse" schedule (unused by "constant").
-    init : {"auto", "he", "xavier", "small", "zeros"} or (coefs, intercepts), default="auto"
-        The initial weights: "auto" is he for relu-like units (relu,
-        leaky_relu), xavier otherwise; "he" N(0, 1) * sqrt(2 / n_in);
-        "xavier" N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) * 0.01; "zeros"
-        only without hidden layers (refused with them: hidden units would
-        never differ); or a pair (coefs, intercepts) of lists of arrays
-        shaped like coefs_ and intercepts_, copied. Drawn weights come with
-        zero biases.
+    init : {"auto", "glorot", "he", "xavier", "small", "zeros"} or (coefs, intercepts), default="glorot"
+        The initial weights: "glorot" U(-r, r) with r = sqrt(6 / (n_in +
+        n_out)), or sqrt(2 / (n_in + n_out)) under sigmoid hidden units
+        (scikit-learn's MLP start); "auto" (the notes' start) is he for
+        relu-like units (relu, leaky_relu), xavier otherwise; "he" N(0, 1) *
+        sqrt(2 / n_in); "xavier" N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) *
+        0.01; "zeros" only without hidden layers (refused with them: hidden
+        units would never differ); or a pair (coefs, intercepts) of lists of
+        arrays shaped like coefs_ and intercepts_, copied. Drawn weights come
+        with zero biases.
     cost_every : int in [1, 2**53] or None, default=100
         Record the cost (without dropout) in `costs_` at every epoch e with
         e % cost_every == 0; None records none (with dropout, a recorded
@@ -168,6 +171,11 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
     docstring describes sample weights, development sets, divergence and
     fitting from threads.
 
+    The defaults (Adam at learning rate 0.01 on mini-batches of 200 for 200
+    epochs, from a Glorot-uniform start) train about as well as
+    scikit-learn's MLP defaults; the notes' batch gradient descent is
+    optimizer="gd", batch_size=None, init="auto" (README: Defaults).
+
     Examples
     --------
     The notes' hand-set XNOR network (fastnn.datasets), set up without
@@ -189,9 +197,9 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", leaky_slope=0.01,
-                 learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
-                 keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
+                 learning_rate=0.01, max_iter=200, batch_size=200, shuffle=True, l2=0.0,
+                 keep_prob=1.0, optimizer="adam", momentum=0.9, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="glorot",
                  cost_every=100, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0, callbacks=None):
@@ -206,8 +214,9 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
 
     Parameters
     ----------
-    hidden_layer_size : int in [1, 2**31 - 1], default=4
-        Width of the hidden layer (BLAS takes int dimensions).
+    hidden_layer_size : int in [1, 2**31 - 1], default=100
+        Width of the hidden layer (BLAS takes int dimensions); the notes'
+        example has 4.
     activation : {"sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity"}, default="tanh"
         Activation of the hidden layer: sigmoid 1 / (1 + e^-z), tanh,
         relu max(z, 0), leaky_relu (z, or leaky_slope * z below 0), arctan
@@ -219,9 +228,10 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
     max_iter : int in [0, 2**53], default=200
         Iterations = epochs (full passes over the data). 0 sets the model up
         (classes, initial weights) without training.
-    batch_size : int in [1, 2**53] or None, default=None
-        Rows per step. None (or any size of at least n_samples) trains on the
-        whole set at each step (batch gradient descent).
+    batch_size : int in [1, 2**53] or None, default=200
+        Rows per step: mini-batches of 200 rows (all of them below 200).
+        None (or any size of at least n_samples) trains on the whole set at
+        each step (batch gradient descent, the notes' setting).
     shuffle : bool, default=True
         Reshuffle the rows before every epoch (mini-batch only).
     l2 : float >= 0, default=0.0
@@ -234,7 +244,7 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         reproducible from random_state; prediction and recorded costs never
         drop units. (The dropout draw has 32 bits: below 2**-32 every unit
         would be dropped.)
-    optimizer : {"gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected"}, default="gd"
+    optimizer : {"gd", "momentum", "rmsprop", "adam", "heavy_ball", "nesterov", "adam_step_corrected"}, default="adam"
         The update rule (SPEC 10): plain gradient descent, momentum
         (v = momentum v + (1 - momentum) g), RMSprop (squared-gradient
         average with beta_2), Adam (beta_1, beta_2, bias-corrected), or one
@@ -258,13 +268,15 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         learning_rate / (1 + decay_rate * e).
     decay_rate : float >= 0, default=0.0
         decay_rate of the "inverse" schedule (unused by "constant").
-    init : {"auto", "he", "xavier", "small"} or (coefs, intercepts), default="auto"
-        The initial weights: "auto" is he for relu-like units (relu,
-        leaky_relu), xavier otherwise; "he" N(0, 1) * sqrt(2 / n_in);
-        "xavier" N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) * 0.01; or a pair
-        (coefs, intercepts) of lists of arrays shaped like coefs_ and
-        intercepts_, copied. Drawn weights come with zero biases. "zeros" is
-        refused (hidden units would never differ).
+    init : {"auto", "glorot", "he", "xavier", "small"} or (coefs, intercepts), default="glorot"
+        The initial weights: "glorot" U(-r, r) with r = sqrt(6 / (n_in +
+        n_out)), or sqrt(2 / (n_in + n_out)) under sigmoid hidden units
+        (scikit-learn's MLP start); "auto" (the notes' start) is he for
+        relu-like units (relu, leaky_relu), xavier otherwise; "he" N(0, 1) *
+        sqrt(2 / n_in); "xavier" N(0, 1) * sqrt(1 / n_in); "small" N(0, 1) *
+        0.01; or a pair (coefs, intercepts) of lists of arrays shaped like
+        coefs_ and intercepts_, copied. Drawn weights come with zero biases.
+        "zeros" is refused (hidden units would never differ).
     cost_every : int in [1, 2**53] or None, default=100
         Record the cost (without dropout) in `costs_` at every epoch e with
         e % cost_every == 0; None records none (with dropout, a recorded
@@ -360,6 +372,11 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
     docstring describes sample weights, development sets, divergence and
     fitting from threads.
 
+    The defaults (Adam at learning rate 0.01 on mini-batches of 200 for 200
+    epochs, from a Glorot-uniform start) train about as well as
+    scikit-learn's MLP defaults; the notes' batch gradient descent is
+    optimizer="gd", batch_size=None, init="auto" (README: Defaults).
+
     Examples
     --------
     The notes' planar "petal" data, which a linear model cannot separate:
@@ -368,6 +385,7 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
     >>> from fastnn.datasets import petal
     >>> X, y = petal(random_state=0)
     >>> model = ShallowNetwork(hidden_layer_size=4, activation="tanh", learning_rate=1.2,
+    ...                        optimizer="gd", batch_size=None, init="auto",
     ...                        max_iter=2000, random_state=0).fit(X, y)
     >>> model.score(X, y) > 0.9
     True
@@ -378,10 +396,10 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         "hidden_layer_size": [LAYER_WIDTH],
     }
 
-    def __init__(self, hidden_layer_size=4, activation="tanh", leaky_slope=0.01,
-                 learning_rate=0.01, max_iter=200, batch_size=None, shuffle=True, l2=0.0,
-                 keep_prob=1.0, optimizer="gd", momentum=0.9, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="auto",
+    def __init__(self, hidden_layer_size=100, activation="tanh", leaky_slope=0.01,
+                 learning_rate=0.01, max_iter=200, batch_size=200, shuffle=True, l2=0.0,
+                 keep_prob=1.0, optimizer="adam", momentum=0.9, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, learning_rate_schedule="constant", decay_rate=0.0, init="glorot",
                  cost_every=100, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, warm_start=False, dtype=None, n_threads=None,
                  random_state=None, verbose=0, callbacks=None):

@@ -15,6 +15,7 @@ from itertools import chain
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from sklearn import neural_network as scikit_learn
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
@@ -266,10 +267,11 @@ def _docstring(theirs, summary, example):
 
 
 def _core_input(X, dtype):
-    """X as the compiled core takes it, in `dtype`."""
-    if hasattr(X, "tocsr"):
-        # TODO(sparse): hand CSR to the core once it takes it
-        X = X.toarray()
+    """X as the compiled core takes it, in `dtype`: a C-contiguous array, or
+    CSR (its first layer computes from the nonzeros; never densified)."""
+    if scipy.sparse.issparse(X):
+        X = X.tocsr()
+        return X if X.dtype == dtype else X.astype(dtype)
     return np.ascontiguousarray(X, dtype=dtype)
 
 

@@ -239,3 +239,16 @@ def test_predictions_equal_scikit_learns():
     np.testing.assert_allclose(ours.predict_log_proba(X), theirs.predict_log_proba(X), rtol=1e-9)
     assert np.array_equal(ours.predict(X), theirs.predict(X))
     assert ours.score(X, y) == theirs.score(X, y)
+
+
+def test_the_epoch_shuffle_draws_scikit_learns_permutations():
+    from sklearn.utils import shuffle
+
+    from fastnn._mlp_solvers import scikit_learn_shuffle
+    ours, theirs = np.random.RandomState(3), np.random.RandomState(3)
+    order_ours = order_theirs = np.arange(101)
+    for _ in range(5):
+        order_ours = scikit_learn_shuffle(order_ours, ours)
+        order_theirs = shuffle(order_theirs, random_state=theirs)
+        assert np.array_equal(order_ours, order_theirs)
+    assert ours.randint(2**31) == theirs.randint(2**31)   # the streams advanced alike

@@ -17,7 +17,6 @@ import warnings
 import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import shuffle
 from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.optimize import _check_optimize_result
 
@@ -99,7 +98,7 @@ def fit_stochastic(model, stack, params, X, Y, sample_weight, incremental, split
     with fit_threads(None, batch_size, tuple(stack.layer_sizes)) as n_threads:
         for _ in range(model.max_iter):
             if model.shuffle:
-                sample_idx = shuffle(sample_idx, random_state=model._random_state)
+                sample_idx = scikit_learn_shuffle(sample_idx, model._random_state)
             if diverged:
                 # scikit-learn trains on with non-finite weights: every later
                 # epoch's loss and validation score is NaN.
@@ -108,7 +107,8 @@ def fit_stochastic(model, stack, params, X, Y, sample_weight, incremental, split
                 plan = TrainingPlan(
                     epochs=1, batch_size=batch_size, cost_every=1, n_threads=n_threads,
                     row_order=sample_idx if model.shuffle else None,
-                    loss_scale=model._loss_scale(), batch_mean_cost=True)
+                    loss_scale=model._loss_scale(), batch_mean_cost=True,
+                    judge_final_weights=False)
                 result = core.train(stack, params, X, Y, plan, solver.optimizer(), solver.state,
                                     sample_weight)
                 if result.interrupted:
@@ -147,6 +147,15 @@ def fit_stochastic(model, stack, params, X, Y, sample_weight, incremental, split
                               ConvergenceWarning)
     if early_stopping:
         params[:] = model._best_params
+
+
+def scikit_learn_shuffle(sample_idx, random_state):
+    """sklearn.utils.shuffle(sample_idx, random_state=random_state), the same
+    draws (resample without replacement: a RandomState.shuffle of arange(n)),
+    without its input checks (a quarter of a millisecond an epoch)."""
+    indices = np.arange(sample_idx.shape[0])
+    random_state.shuffle(indices)
+    return sample_idx[indices]
 
 
 def update_no_improvement_count(model, stack, params, split):

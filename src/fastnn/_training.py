@@ -84,6 +84,10 @@ class TrainingPlan:
     the recorded cost is the row-weighted mean of the batches' own mean
     costs (scikit-learn's loss_), instead of the weighted sum over all rows
     over the total weight; the two differ only with sample weights.
+    judge_final_weights=False skips the forward pass over the first rows
+    that judges the weights a call ends with (a caller training one epoch per
+    call with cost_every=1 has every epoch's weights judged by its cost and
+    checked finite, and the next call's cost judges these).
     """
     epochs: int
     batch_size: int
@@ -95,6 +99,7 @@ class TrainingPlan:
     row_order: Optional[np.ndarray] = None
     loss_scale: float = 1.0
     batch_mean_cost: bool = False
+    judge_final_weights: bool = True
 
 
 @dataclass(frozen=True, eq=False)   # equal only to itself (it holds arrays)

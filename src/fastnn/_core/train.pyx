@@ -178,6 +178,7 @@ cdef struct Plan:
     double loss_scale         # on the data part of the recorded cost
     bint batch_mean_cost      # each batch's cost enters as its own (weighted) mean
                               # times its rows: scikit-learn's loss_
+    bint judge_final_weights  # check_final's forward pass at the end of the call
     Py_ssize_t first_epoch    # TrainingState: epochs and steps already taken by
     Py_ssize_t first_step     # earlier calls (partial_fit, warm_start): count on from there
 
@@ -708,6 +709,7 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     shuffle_stream, dropout_stream = state.streams(shuffle=c_plan.reshuffle,
                                                    dropout=stack.has_dropout)
     c_plan.batch_mean_cost = plan.batch_mean_cost
+    c_plan.judge_final_weights = plan.judge_final_weights
     if sample_weight is not None:
         sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
         if sample_weight.shape != (n,) or not np.all(sample_weight >= 0) or sample_weight.sum() <= 0:
@@ -775,7 +777,8 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
                     shared.n_threads = 1
                     fnn_barrier_init(&shared.barrier, 1)
                     team_member(&shared, 0)
-                check_final(&shared, &params[0])
+                if c_plan.judge_final_weights:
+                    check_final(&shared, &params[0])
         if shared.out_of_memory:
             raise MemoryError(f"no memory to record more than {shared.costs_capacity} costs; "
                               "record fewer (a larger cost_every, or None)")

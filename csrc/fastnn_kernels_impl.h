@@ -519,11 +519,25 @@ void FNN(fnn_small_gemm_tn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t rows, double alp
     }
 }
 
+FNN_MULTIVERSION
 double FNN(fnn_sum_squares)(const REAL *x, ptrdiff_t count)
 {
+    /* Eight running sums, added at the end: the loop vectorises (one chain of
+     * dependent adds ran at a quarter of the memory speed, and the drop-ins
+     * take this L2 term at every batch). */
+    double part[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t k = 0;
+    for (; k + 8 <= count; k += 8) {
+        for (int j = 0; j < 8; j++) {
+            part[j] += (double)x[k + j] * (double)x[k + j];
+        }
+    }
     double total = 0.0;
-    for (ptrdiff_t k = 0; k < count; k++) {
+    for (; k < count; k++) {
         total += (double)x[k] * (double)x[k];
+    }
+    for (int j = 0; j < 8; j++) {
+        total += part[j];
     }
     return total;
 }

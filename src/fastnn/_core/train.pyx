@@ -810,9 +810,13 @@ def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_e
     return ((first_epoch + epochs - 1) // cost_every) - ((first_epoch - 1) // cost_every if first_epoch > 0 else -1)
 
 
-def loss_gradient(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y, sample_weight=None, double loss_scale=1.0):
+def loss_gradient(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y,
+                  sample_weight=None, double loss_scale=1.0, floating[::1] workspace=None):
     """(cost, flat gradient) of the full data set at `params` (no dropout).
-    X dense or SciPy sparse, as for `train`.
+    X dense or SciPy sparse, as for `train`. workspace: optionally, room for
+    the passes (3 * n * total_units values of params' dtype), for callers
+    that evaluate many times (L-BFGS): fresh megabytes each call cost their
+    page faults.
 
     With sample_weight (one non-negative weight per row, positive sum) each
     row's loss and output error count with its weight and 1/n becomes
@@ -838,18 +842,21 @@ def loss_gradient(DenseStack stack, const floating[::1] params, X, const floatin
     cdef Network net = stack.with_capacity(n)
     grads_array = np.empty(stack.n_params, dtype=dtype)
     cdef floating[::1] grads = grads_array
-    cdef floating[::1] Z = np.empty(n * stack.total_units, dtype=dtype)
-    cdef floating[::1] A = np.empty(n * stack.total_units, dtype=dtype)
-    cdef floating[::1] deltas = np.empty(n * stack.total_units, dtype=dtype)
+    cdef Py_ssize_t size = n * stack.total_units
+    if workspace is None:
+        workspace = np.empty(3 * size, dtype=dtype)
+    elif workspace.shape[0] != 3 * size:
+        raise ValueError(f"workspace must hold 3 * n * total_units = {3 * size} values")
+    cdef floating* Z = &workspace[0]
+    cdef floating* A = Z + size
+    cdef floating* deltas = A + size
     cdef double cost_sum
     with nogil:
-        forward(&net, &params[0], &data.X, 0, n, &Z[0], &A[0], <uint8_t*> NULL, 0, 0)
-        cost_sum = (loss_scale * loss_sum(&net, &Y[0, 0], weights, 0, n, &Z[0], &A[0])
+        forward(&net, &params[0], &data.X, 0, n, Z, A, <uint8_t*> NULL, 0, 0)
+        cost_sum = (loss_scale * loss_sum(&net, &Y[0, 0], weights, 0, n, Z, A)
                     + l2_term(&net, &params[0]))
-        backward_deltas(&net, &params[0], &Y[0, 0], weights, 0, n, &Z[0], &A[0],
-                        <uint8_t*> NULL, &deltas[0])
-        weight_gradients(&net, &params[0], &grads[0], &data.X, n, weight_sum, &A[0], &deltas[0],
-                         0, 1)
+        backward_deltas(&net, &params[0], &Y[0, 0], weights, 0, n, Z, A, <uint8_t*> NULL, deltas)
+        weight_gradients(&net, &params[0], &grads[0], &data.X, n, weight_sum, A, deltas, 0, 1)
     return cost_sum / weight_sum, grads_array
 
 

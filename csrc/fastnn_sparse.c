@@ -5,15 +5,9 @@
 #include "fastnn_kernels.h"
 #include "fastnn_sparse.h"
 
-/* Picked at load time like the element-wise kernels (fastnn_kernels.c, whose
- * switch this repeats): the per-nonzero row updates vectorise over the units
- * with AVX-512 or AVX2 where the CPU has them. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(FASTNN_NO_MULTIVERSION)
-#define FNN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define FNN_MULTIVERSION
-#endif
+/* Picked at load time like the element-wise kernels: the per-nonzero row
+ * updates vectorise over the units with AVX-512 or AVX2 where the CPU has them. */
+#include "fastnn_multiversion.h"
 
 #define REAL float
 #define INDEX int32_t

@@ -256,14 +256,20 @@ class _MultilayerPerceptron(BaseEstimator):
         return tags
 
 
-def _docstring(theirs, summary, example):
-    """`theirs`' (scikit-learn's) docstring with fastnn's summary and example:
-    the parameters and attributes are scikit-learn's, word for word."""
+def _docstring(theirs, what, example):
+    """`theirs`' (scikit-learn's) docstring under fastnn's summary and with
+    fastnn's example: the parameters and attributes are scikit-learn's, word
+    for word."""
     doc = theirs.__doc__
     body = doc[doc.index("    Parameters\n    ----------"):doc.index("    Examples\n    --------")]
-    return (summary.rstrip() + "\n\n" + body
-            + "    Examples\n    --------\n    " + inspect.cleandoc(example).replace("\n", "\n    ")
-            + "\n    ")
+    summary = (f"Multi-layer perceptron {what}: scikit-learn's\n"
+               f"    `sklearn.neural_network.{theirs.__name__}`, trained by fastnn's compiled core.\n\n"
+               "    Every parameter, default, fitted attribute, method, warning and error is\n"
+               "    scikit-learn's (below, its documentation); with the same random_state the\n"
+               "    weights are scikit-learn's. X dense or sparse (CSR/CSC); float32 input\n"
+               "    trains in float32.\n\n")
+    return (summary + body + "    Examples\n    --------\n    "
+            + inspect.cleandoc(example).replace("\n", "\n    ") + "\n    ")
 
 
 def _core_input(X, dtype):
@@ -420,14 +426,7 @@ class MLPRegressor(RegressorMixin, _MultilayerPerceptron):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
 
-MLPClassifier.__doc__ = _docstring(scikit_learn.MLPClassifier, """Multi-layer perceptron classifier: scikit-learn's
-    `sklearn.neural_network.MLPClassifier`, trained by fastnn's compiled core.
-
-    Every parameter, default, fitted attribute, method, warning and error is
-    scikit-learn's (below, its documentation); with the same random_state the
-    weights are scikit-learn's. X dense or sparse (CSR/CSC); float32 input
-    trains in float32.
-    """, """
+MLPClassifier.__doc__ = _docstring(scikit_learn.MLPClassifier, "classifier", """
     >>> from fastnn import MLPClassifier
     >>> from sklearn.datasets import make_classification
     >>> X, y = make_classification(n_samples=100, random_state=1)
@@ -438,14 +437,7 @@ MLPClassifier.__doc__ = _docstring(scikit_learn.MLPClassifier, """Multi-layer pe
     True
     """)
 
-MLPRegressor.__doc__ = _docstring(scikit_learn.MLPRegressor, """Multi-layer perceptron regressor: scikit-learn's
-    `sklearn.neural_network.MLPRegressor`, trained by fastnn's compiled core.
-
-    Every parameter, default, fitted attribute, method, warning and error is
-    scikit-learn's (below, its documentation); with the same random_state the
-    weights are scikit-learn's. X dense or sparse (CSR/CSC); float32 input
-    trains in float32.
-    """, """
+MLPRegressor.__doc__ = _docstring(scikit_learn.MLPRegressor, "regressor", """
     >>> from fastnn import MLPRegressor
     >>> from sklearn.datasets import make_regression
     >>> X, y = make_regression(n_samples=200, n_features=20, random_state=1)

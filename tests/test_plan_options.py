@@ -111,3 +111,16 @@ def test_loss_gradient_refuses_bad_weights(weights):
     stack, params, X, Y, _ = problem()
     with pytest.raises(ValueError, match="sample_weight"):
         core.loss_gradient(stack, params, X, Y, weights)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_gradient_on_a_team_equals_one_thread(weighted):
+    stack, params, X, Y, weights = problem(n=61)
+    weights = weights if weighted else None
+    one = core.loss_gradient(stack, params, X, Y, weights, 0.5)
+    for n_threads in (2, 3):
+        cost, grads = core.loss_gradient(stack, params, X, Y, weights, 0.5, None, n_threads)
+        assert relative_error(cost, one[0]) < 1e-13
+        assert relative_error(grads, one[1]) < 1e-13
+    with pytest.raises(ValueError, match="n_threads"):
+        core.loss_gradient(stack, params, X, Y, weights, 0.5, None, 0)

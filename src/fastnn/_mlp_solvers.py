@@ -203,16 +203,17 @@ def fit_lbfgs(model, stack, params, X, Y, sample_weight):
     loss_scale = model._loss_scale()
     workspace = np.empty(3 * X.shape[0] * stack.total_units)
 
-    def loss_and_gradient(packed):
-        flat[order] = packed
-        loss, grads = core.loss_gradient(stack, flat, X64, Y64, weights, loss_scale, workspace)
-        return loss, grads[order]
-
     iprint = 1 if model.verbose is True or model.verbose >= 1 else -1
-    # One thread, BLAS's included: on digits (1797 x 64-100-10) as fast as
-    # BLAS's two threads, and 1.5-2.5x faster than them while another BLAS's
-    # threads (NumPy's, after a scikit-learn fit) still spin.
-    with fit_threads(1, X.shape[0], tuple(stack.layer_sizes)):
+    # The team shares each evaluation's rows, BLAS held to one thread: BLAS's
+    # own threads on these full-batch products ran 1.5-2.5x slower while
+    # another BLAS's threads (NumPy's, after a scikit-learn fit) still spun.
+    with fit_threads(None, X.shape[0], tuple(stack.layer_sizes)) as n_threads:
+        def loss_and_gradient(packed):
+            flat[order] = packed
+            loss, grads = core.loss_gradient(stack, flat, X64, Y64, weights, loss_scale,
+                                             workspace, n_threads)
+            return loss, grads[order]
+
         result = scipy.optimize.minimize(
             loss_and_gradient, params.astype(np.float64)[order], method="L-BFGS-B", jac=True,
             options={"maxfun": model.max_fun, "maxiter": model.max_iter, "gtol": model.tol,

@@ -810,21 +810,77 @@ def recorded_epochs(Py_ssize_t first_epoch, Py_ssize_t epochs, Py_ssize_t cost_e
     return ((first_epoch + epochs - 1) // cost_every) - ((first_epoch - 1) // cost_every if first_epoch > 0 else -1)
 
 
+cdef struct FullBatch:
+    # One loss_gradient call, shared by its team: thread t runs the passes on
+    # rows [n t / T, n (t+1) / T), then, after the barrier, its block of the
+    # gradient (dense.pyx, thread_block) from every row's A and deltas.
+    const Network* net
+    const void* params
+    const Input* X
+    const void* Y
+    const void* weights       # NULL: every row weighs 1
+    double weight_sum
+    double loss_scale
+    void* Z
+    void* A
+    void* deltas
+    void* grads
+    int n_threads
+    bint is_double
+    double cost_parts[FNN_MAX_THREADS]
+    fnn_barrier barrier
+
+
+cdef void full_batch_rows(FullBatch* job, int thread, const floating* params) noexcept nogil:
+    cdef const Network* net = job.net
+    cdef Py_ssize_t n = net.capacity
+    cdef Py_ssize_t first_row = n * thread // job.n_threads
+    cdef Py_ssize_t rows = n * (thread + 1) // job.n_threads - first_row
+    cdef const floating* Y_own = <const floating*> job.Y + first_row * net.sizes[net.n_layers]
+    cdef const floating* W_own = (<const floating*> job.weights + first_row
+                                  if job.weights != NULL else NULL)
+    cdef double cost = 0.0
+    if rows > 0:
+        forward(net, params, job.X, first_row, rows, <floating*> job.Z, <floating*> job.A,
+                <uint8_t*> NULL, 0, 0)
+        cost = job.loss_scale * loss_sum(net, Y_own, W_own, first_row, rows,
+                                         <floating*> job.Z, <floating*> job.A)
+        backward_deltas(net, params, Y_own, W_own, first_row, rows, <floating*> job.Z,
+                        <floating*> job.A, <uint8_t*> NULL, <floating*> job.deltas)
+    job.cost_parts[thread] = cost
+    fnn_barrier_wait(&job.barrier)
+    weight_gradients(net, params, <floating*> job.grads, job.X, n, job.weight_sum,
+                     <floating*> job.A, <floating*> job.deltas, thread, job.n_threads)
+
+
+cdef void full_batch_member(void* context, int thread) noexcept nogil:
+    cdef FullBatch* job = <FullBatch*> context
+    if job.is_double:
+        full_batch_rows(job, thread, <const double*> job.params)
+    else:
+        full_batch_rows(job, thread, <const float*> job.params)
+
+
 def loss_gradient(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y,
-                  sample_weight=None, double loss_scale=1.0, floating[::1] workspace=None):
+                  sample_weight=None, double loss_scale=1.0, floating[::1] workspace=None,
+                  int n_threads=1):
     """(cost, flat gradient) of the full data set at `params` (no dropout).
-    X dense or SciPy sparse, as for `train`. workspace: optionally, room for
-    the passes (3 * n * total_units values of params' dtype), for callers
-    that evaluate many times (L-BFGS): fresh megabytes each call cost their
-    page faults.
+    X dense or SciPy sparse, as for `train`.
 
     With sample_weight (one non-negative weight per row, positive sum) each
     row's loss and output error count with its weight and 1/n becomes
     1 / (sum of the weights). loss_scale multiplies the data part of the
     cost only (scikit-learn's squared error averages over the outputs, its
-    gradient does not)."""
+    gradient does not). workspace: optionally, room for the passes
+    (3 * n * total_units values of params' dtype), for callers that evaluate
+    many times (L-BFGS): fresh megabytes each call cost their page faults.
+    n_threads share the rows and then the gradient's blocks, as in `train`
+    (BLAS should then run single-threaded); the result does not depend on it
+    beyond the order of the cost's sum."""
     if params.shape[0] != stack.n_params:
         raise ValueError(f"params must hold {stack.n_params} values")
+    if not 1 <= n_threads <= FNN_MAX_THREADS:
+        raise ValueError(f"n_threads must be between 1 and {FNN_MAX_THREADS}")
     cdef Data data = as_input(X, <floating*> NULL)
     cdef Py_ssize_t n = data.n_samples
     if (n < 1 or Y.shape[0] != n or data.n_features != stack.n_features
@@ -847,16 +903,32 @@ def loss_gradient(DenseStack stack, const floating[::1] params, X, const floatin
         workspace = np.empty(3 * size, dtype=dtype)
     elif workspace.shape[0] != 3 * size:
         raise ValueError(f"workspace must hold 3 * n * total_units = {3 * size} values")
-    cdef floating* Z = &workspace[0]
-    cdef floating* A = Z + size
-    cdef floating* deltas = A + size
-    cdef double cost_sum
+    cdef FullBatch job
+    job.net = &net
+    job.params = &params[0]
+    job.X = &data.X
+    job.Y = &Y[0, 0]
+    job.weights = weights
+    job.weight_sum = weight_sum
+    job.loss_scale = loss_scale
+    job.Z = &workspace[0]
+    job.A = &workspace[size]
+    job.deltas = &workspace[2 * size]
+    job.grads = &grads[0]
+    job.is_double = floating is double
+    cdef double cost_sum = 0.0
+    cdef int t
     with nogil:
-        forward(&net, &params[0], &data.X, 0, n, Z, A, <uint8_t*> NULL, 0, 0)
-        cost_sum = (loss_scale * loss_sum(&net, &Y[0, 0], weights, 0, n, Z, A)
-                    + l2_term(&net, &params[0]))
-        backward_deltas(&net, &params[0], &Y[0, 0], weights, 0, n, Z, A, <uint8_t*> NULL, deltas)
-        weight_gradients(&net, &params[0], &grads[0], &data.X, n, weight_sum, A, deltas, 0, 1)
+        job.n_threads = n_threads
+        fnn_barrier_init(&job.barrier, n_threads)
+        if n_threads == 1 or fnn_run_team(n_threads, full_batch_member, &job) == 0:
+            # One thread, or the system would not start more: run here.
+            job.n_threads = 1
+            fnn_barrier_init(&job.barrier, 1)
+            full_batch_member(&job, 0)
+        for t in range(job.n_threads):
+            cost_sum += job.cost_parts[t]
+        cost_sum += l2_term(&net, &params[0])
     return cost_sum / weight_sum, grads_array
 
 

@@ -69,16 +69,8 @@ def weight_difference(a, b):
                for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
 
 
-# Before each timed fit: long enough for the previous fit's BLAS threads to
-# stop spinning (OpenBLAS's wait before sleeping, ~0.1 s). Without it a fit
-# right after scikit-learn's competes with NumPy's BLAS threads still spinning
-# on both cores (L-BFGS on digits measured 1.2-1.8x slower so).
-SETTLE_SECONDS = 0.5
-
-
 def fit(library, row, X, y):
     estimator = getattr(library, row.estimator)(random_state=0, **row.params)
-    time.sleep(SETTLE_SECONDS)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

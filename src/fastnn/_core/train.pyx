@@ -645,6 +645,20 @@ cdef void check_final(Shared* shared, floating* params) noexcept nogil:
     fall_back(shared, params)
 
 
+cdef void run_team(int n_threads, void (*member)(void* context, int thread) noexcept nogil,
+                   void* context, int* team_size, fnn_barrier* barrier) noexcept nogil:
+    """member(context, t) on a team of n_threads (t = 0 .. n_threads - 1),
+    or on this thread alone when the system would not start more; team_size
+    (the context's field, which the members read) says which, barrier is the
+    team's."""
+    team_size[0] = n_threads
+    fnn_barrier_init(barrier, n_threads)
+    if n_threads == 1 or fnn_run_team(n_threads, member, context) == 0:
+        team_size[0] = 1
+        fnn_barrier_init(barrier, 1)
+        member(context, 0)
+
+
 cdef void team_member(void* context, int thread) noexcept nogil:
     """Entry point of each thread of the team: one loop for both precisions."""
     cdef Shared* shared = <Shared*> context
@@ -770,13 +784,7 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     try:
         if c_plan.epochs > 0:
             with nogil:
-                shared.n_threads = n_threads
-                fnn_barrier_init(&shared.barrier, n_threads)
-                if n_threads == 1 or fnn_run_team(n_threads, team_member, &shared) == 0:
-                    # One thread, or the system would not start more: run here.
-                    shared.n_threads = 1
-                    fnn_barrier_init(&shared.barrier, 1)
-                    team_member(&shared, 0)
+                run_team(n_threads, team_member, &shared, &shared.n_threads, &shared.barrier)
                 if c_plan.judge_final_weights:
                     check_final(&shared, &params[0])
         if shared.out_of_memory:
@@ -919,13 +927,7 @@ def loss_gradient(DenseStack stack, const floating[::1] params, X, const floatin
     cdef double cost_sum = 0.0
     cdef int t
     with nogil:
-        job.n_threads = n_threads
-        fnn_barrier_init(&job.barrier, n_threads)
-        if n_threads == 1 or fnn_run_team(n_threads, full_batch_member, &job) == 0:
-            # One thread, or the system would not start more: run here.
-            job.n_threads = 1
-            fnn_barrier_init(&job.barrier, 1)
-            full_batch_member(&job, 0)
+        run_team(n_threads, full_batch_member, &job, &job.n_threads, &job.barrier)
         for t in range(job.n_threads):
             cost_sum += job.cost_parts[t]
         cost_sum += l2_term(&net, &params[0])

@@ -69,8 +69,35 @@ def weight_difference(a, b):
                for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
 
 
+def running_threads():
+    """Threads running on the machine now (Linux: /proc/loadavg's 4th field),
+    this one included; None where unknown."""
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return int(loadavg.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def settle(at_least=0.2, at_most=2.0):
+    """Start each timed fit from the same state: the threads a previous fit
+    left spinning have gone to sleep, and the cores are awake. OpenBLAS's
+    idle workers (NumPy's and SciPy's, after a scikit-learn fit) spin for
+    about 0.12 s here and would take both cores from whichever fit comes
+    next; sleeping through that instead lets the virtual CPUs idle, and the
+    next fit then starts up to 1.7x slower. So busy-wait on this one thread
+    until no other thread runs, at least `at_least` seconds."""
+    start = time.perf_counter()
+    while True:
+        elapsed = time.perf_counter() - start
+        threads = running_threads()
+        if elapsed >= at_most or (elapsed >= at_least and (threads is None or threads <= 1)):
+            return
+
+
 def fit(library, row, X, y):
     estimator = getattr(library, row.estimator)(random_state=0, **row.params)
+    settle()
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* syscall() */
 #include "fastnn_threads.h"
 
 #include <pthread.h>
@@ -11,15 +12,48 @@
 #define FNN_PAUSE() ((void)0)
 #endif
 
-/* Spins before yielding: long enough to cover the gap between two threads
- * reaching a barrier within one step, short enough not to burn a core that
- * another process needs. */
-#define FNN_SPINS_BEFORE_YIELD 20000
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <limits.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* Spins before sleeping (about 80 us at the 40 ns a pause takes on this
+ * machine's cores): long enough to cover the gap between two threads
+ * reaching a barrier within one step, short enough that a member whose
+ * partner lost its core to another thread (another process, another
+ * library's spinning BLAS threads) soon gives its own core back: the
+ * scheduler can then run the late partner there. */
+#define FNN_SPINS_BEFORE_SLEEP 2000
+
+/* Sleeps while *word == expected (or returns at once if it no longer is);
+ * wakes every sleeper on word. Linux: futex; elsewhere a yielding spin. */
+static void fnn_sleep_while_equal(atomic_int *word, int expected)
+{
+#if defined(__linux__)
+    syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+#else
+    if (atomic_load(word) == expected) {
+        sched_yield();
+    }
+#endif
+}
+
+static void fnn_wake_all(atomic_int *word)
+{
+#if defined(__linux__)
+    syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+    (void)word;
+#endif
+}
 
 void fnn_barrier_init(fnn_barrier *barrier, int n_threads)
 {
     atomic_store(&barrier->arrived, 0);
     atomic_store(&barrier->generation, 0);
+    atomic_store(&barrier->sleepers, 0);
     barrier->n_threads = n_threads;
 }
 
@@ -28,21 +62,32 @@ void fnn_barrier_wait(fnn_barrier *barrier)
     if (barrier->n_threads <= 1) {
         return;
     }
-    const int generation = atomic_load_explicit(&barrier->generation, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&barrier->arrived, 1, memory_order_acq_rel)
-        == barrier->n_threads - 1) {
-        /* Last to arrive: reset for the next use, then release the others. */
-        atomic_store_explicit(&barrier->arrived, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&barrier->generation, 1, memory_order_acq_rel);
+    const int generation = atomic_load(&barrier->generation);
+    if (atomic_fetch_add(&barrier->arrived, 1) == barrier->n_threads - 1) {
+        /* Last to arrive: reset for the next use, then release the others.
+         * Sequentially consistent order: a waiter counts itself a sleeper
+         * before it reads the generation, the releaser bumps the generation
+         * before it reads the sleepers, so either the waiter sees the new
+         * generation or the releaser sees the sleeper and wakes it. */
+        atomic_store(&barrier->arrived, 0);
+        atomic_fetch_add(&barrier->generation, 1);
+        if (atomic_load(&barrier->sleepers) > 0) {
+            fnn_wake_all(&barrier->generation);
+        }
         return;
     }
-    int spins = 0;
-    while (atomic_load_explicit(&barrier->generation, memory_order_acquire) == generation) {
-        if (++spins < FNN_SPINS_BEFORE_YIELD) {
-            FNN_PAUSE();
-        } else {
-            sched_yield();
+    for (int spins = 0; spins < FNN_SPINS_BEFORE_SLEEP; spins++) {
+        if (atomic_load_explicit(&barrier->generation, memory_order_acquire) != generation) {
+            return;
         }
+        FNN_PAUSE();
+    }
+    while (atomic_load(&barrier->generation) == generation) {
+        atomic_fetch_add(&barrier->sleepers, 1);
+        if (atomic_load(&barrier->generation) == generation) {
+            fnn_sleep_while_equal(&barrier->generation, generation);
+        }
+        atomic_fetch_sub(&barrier->sleepers, 1);
     }
 }
 

@@ -14,13 +14,14 @@
 typedef struct {
     atomic_int arrived;
     atomic_int generation;
+    atomic_int sleepers; /* members asleep on generation (futex) */
     int n_threads;
 } fnn_barrier;
 
 void fnn_barrier_init(fnn_barrier *barrier, int n_threads);
 
 /* Every thread of the team calls it; all return once the last has arrived.
- * Spins briefly (a training step is short), then yields the core. */
+ * Spins briefly (a training step is short), then sleeps until released. */
 void fnn_barrier_wait(fnn_barrier *barrier);
 
 /* Runs work(context, t) for t = 0 .. n_threads-1, thread 0 on the calling

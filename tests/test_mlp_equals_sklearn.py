@@ -216,6 +216,33 @@ def test_float32_trains_in_float32(task):
     assert weight_error(theirs, ours) < 1e-4
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_float32_lbfgs_follows_scikit_learns_float32_fit(task, monkeypatch):
+    """SciPy hands the objective float32 parameters for a float32 start, so
+    scikit-learn's float32 L-BFGS evaluates in float32, and so does fastnn's.
+    Over many iterations float32 rounding steers the two apart; the first
+    ones agree. (scikit-learn ends with float64 weights, fastnn keeps X's
+    dtype.)"""
+    from fastnn import _mlp_solvers
+    evaluated = []
+
+    def recording(stack, params, X, *args):
+        evaluated.append((params.dtype, X.dtype))
+        return loss_gradient(stack, params, X, *args)
+
+    loss_gradient = _mlp_solvers.core.loss_gradient
+    monkeypatch.setattr(_mlp_solvers.core, "loss_gradient", recording)
+    X, y = data(task)
+    theirs, ours = fit_both(task, X.astype(np.float32), y, hidden_layer_sizes=(9,),
+                            solver="lbfgs", max_iter=3, random_state=5)
+    assert evaluated and set(evaluated) == {(np.dtype(np.float32), np.dtype(np.float32))}
+    assert all(W.dtype == np.float32 for W in ours.coefs_ + ours.intercepts_)
+    assert ours.n_iter_ == theirs.n_iter_ == 3
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+    for mine, their in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        assert np.max(np.abs(mine - their)) < 2e-6 * np.max(np.abs(their))
+
+
 def test_parameters_and_constraints_are_scikit_learns():
     for theirs, ours in [(sk.MLPClassifier, fastnn.MLPClassifier),
                          (sk.MLPRegressor, fastnn.MLPRegressor)]:

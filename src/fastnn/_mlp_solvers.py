@@ -193,15 +193,16 @@ def scikit_learn_order(stack):
 
 def fit_lbfgs(model, stack, params, X, Y, sample_weight):
     """scikit-learn's `_fit_lbfgs`: SciPy's L-BFGS-B from scikit-learn's
-    packed start, over the compiled loss and gradient in float64 (as
-    scikit-learn's arithmetic is once SciPy hands it float64 parameters)."""
+    packed start, over the compiled loss and gradient in X's dtype. SciPy (1.17
+    here) hands the objective parameters of x0's dtype, so scikit-learn's
+    float32 fits evaluate in float32 too; L-BFGS-B's own state stays float64."""
     order = scikit_learn_order(stack)
-    X64 = X.astype(np.float64) if X.dtype != np.float64 else X
-    Y64 = np.ascontiguousarray(Y, dtype=np.float64)
-    weights = None if sample_weight is None else sample_weight.astype(np.float64)
-    flat = np.empty(stack.n_params)
+    dtype = X.dtype
+    Y = np.ascontiguousarray(Y, dtype=dtype)
+    weights = None if sample_weight is None else sample_weight.astype(dtype)
+    flat = np.empty(stack.n_params, dtype=dtype)
     loss_scale = model._loss_scale()
-    workspace = np.empty(3 * X.shape[0] * stack.total_units)
+    workspace = np.empty(3 * X.shape[0] * stack.total_units, dtype=dtype)
 
     iprint = 1 if model.verbose is True or model.verbose >= 1 else -1
     # The team shares each evaluation's rows, BLAS held to one thread: BLAS's
@@ -210,12 +211,12 @@ def fit_lbfgs(model, stack, params, X, Y, sample_weight):
     with fit_threads(None, X.shape[0], tuple(stack.layer_sizes)) as n_threads:
         def loss_and_gradient(packed):
             flat[order] = packed
-            loss, grads = core.loss_gradient(stack, flat, X64, Y64, weights, loss_scale,
+            loss, grads = core.loss_gradient(stack, flat, X, Y, weights, loss_scale,
                                              workspace, n_threads)
             return loss, grads[order]
 
         result = scipy.optimize.minimize(
-            loss_and_gradient, params.astype(np.float64)[order], method="L-BFGS-B", jac=True,
+            loss_and_gradient, params[order], method="L-BFGS-B", jac=True,
             options={"maxfun": model.max_fun, "maxiter": model.max_iter, "gtol": model.tol,
                      **_get_additional_lbfgs_options_dict("iprint", iprint)})
     model.n_iter_ = _check_optimize_result("lbfgs", result, model.max_iter)

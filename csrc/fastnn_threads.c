@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -147,4 +148,88 @@ int fnn_run_team(int n_threads, void (*work)(void *context, int thread), void *c
         pthread_join(threads[t], NULL);
     }
     return all_started ? n_threads : 0;
+}
+
+
+/* Team steps between probes alone while the team is the faster, the length
+ * of a probe, and the windows alone while alone is the faster: they double
+ * from the first to the last while alone stays ahead, so the team step
+ * between two windows (which times the team again, and may wait for a
+ * member without a core) costs a few percent at most. A rate must beat the
+ * other by 5 % to switch (the timings are noisy). */
+#define FNN_PACER_TEAM_PHASE 256
+#define FNN_PACER_FIRST_PROBE 32
+#define FNN_PACER_PROBE 8
+#define FNN_PACER_FIRST_WINDOW 64
+#define FNN_PACER_LAST_WINDOW 1024
+#define FNN_PACER_MARGIN 0.95
+#define FNN_PACER_WEIGHT 0.3   /* of the newest step in the moving averages */
+
+static double fnn_seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+void fnn_pacer_init(fnn_pacer *pacer)
+{
+    pacer->team_rate = -1.0;
+    pacer->solo_rate = -1.0;
+    pacer->step_started = -1.0;
+    pacer->step_rows = 0;
+    pacer->step_alone = 0;
+    pacer->prefer_alone = 0;
+    pacer->team_steps_to_probe = FNN_PACER_FIRST_PROBE;
+    pacer->window = FNN_PACER_PROBE;
+    pacer->steps_alone = 0;
+}
+
+static void fnn_pacer_average(double *rate, double sample)
+{
+    *rate = *rate < 0.0 ? sample : (1.0 - FNN_PACER_WEIGHT) * *rate + FNN_PACER_WEIGHT * sample;
+}
+
+void fnn_pacer_step_starts(fnn_pacer *pacer, long rows, int alone)
+{
+    const double now = fnn_seconds_now();
+    if (pacer->step_started >= 0.0 && pacer->step_rows > 0) {
+        const double rate = (now - pacer->step_started) / (double)pacer->step_rows;
+        fnn_pacer_average(pacer->step_alone ? &pacer->solo_rate : &pacer->team_rate, rate);
+    }
+    pacer->step_started = now;
+    pacer->step_rows = rows;
+    pacer->step_alone = alone;
+    pacer->steps_alone += alone != 0;
+}
+
+void fnn_pacer_forget_step(fnn_pacer *pacer)
+{
+    pacer->step_started = -1.0;
+}
+
+long fnn_pacer_window(fnn_pacer *pacer, int step_is_timed)
+{
+    if (pacer->team_rate >= 0.0 && pacer->solo_rate >= 0.0) {
+        if (!pacer->prefer_alone && pacer->solo_rate < FNN_PACER_MARGIN * pacer->team_rate) {
+            pacer->prefer_alone = 1;
+            pacer->window = FNN_PACER_FIRST_WINDOW;
+        } else if (pacer->prefer_alone && pacer->team_rate < FNN_PACER_MARGIN * pacer->solo_rate) {
+            pacer->prefer_alone = 0;
+            pacer->team_steps_to_probe = FNN_PACER_TEAM_PHASE;
+        }
+    }
+    if (pacer->prefer_alone) {
+        if (!step_is_timed) {
+            return 0; /* a team step first: it times the team again */
+        }
+        const long window = pacer->window;
+        pacer->window = window * 2 < FNN_PACER_LAST_WINDOW ? window * 2 : FNN_PACER_LAST_WINDOW;
+        return window;
+    }
+    if (--pacer->team_steps_to_probe > 0) {
+        return 0;
+    }
+    pacer->team_steps_to_probe = FNN_PACER_TEAM_PHASE;
+    return FNN_PACER_PROBE;
 }

@@ -143,3 +143,41 @@ def test_predict_from_several_threads_on_one_model():
         results = list(pool.map(lambda part: model.predict_proba(X), range(8)))
     for result in results:
         np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_paced_team_trains_the_same_model(optimizer, weighted, dtype):
+    """A paced team (n_threads=None's teams) has thread 0 take some steps
+    alone: a probe of 8 steps after its first 32 team steps, however fast
+    the team is; here they straddle epochs (5 steps each), with shuffling
+    and dropout. The steps alone split the work as one thread does."""
+    from fastnn._core import train as core
+    from fastnn._core.stack import DenseStack
+    from fastnn._training import Optimizer, TrainingPlan, TrainingState
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((47, 6)).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 47)]
+    weights = rng.integers(0, 3, 47).astype(dtype) if weighted else None
+    stack = DenseStack([6, 9, 7, 3], ["relu", "tanh", "softmax"], "cross_entropy", l2=0.1,
+                       keep_probs=[1.0, 0.8, 0.9])
+    start = (rng.standard_normal(stack.n_params) * 0.4).astype(dtype)
+
+    def train(n_threads, pacer):
+        params = start.copy()
+        plan = TrainingPlan(epochs=12, batch_size=10, shuffle=True, cost_every=1,
+                            n_threads=n_threads, pacer=pacer)
+        state = TrainingState(shuffle_stream=np.random.PCG64(1), dropout_stream=np.random.PCG64(2))
+        result = core.train(stack, params, X, Y, plan, Optimizer(kind=optimizer, learning_rate=0.05),
+                            state, weights)
+        return params, result
+
+    one, one_result = train(1, None)
+    pacer = core.TeamPacer()
+    paced, paced_result = train(2, pacer)
+    assert pacer.steps_alone >= 8
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    assert relative_error(paced, one) < tolerance
+    np.testing.assert_allclose(paced_result.costs, one_result.costs, rtol=tolerance)
+    assert paced_result.n_iter == one_result.n_iter == 12

@@ -204,7 +204,8 @@ class DenseEstimator(BaseEstimator):
         with fit_threads(self.n_threads, batch_size, tuple(stack.layer_sizes)) as n_threads:
             plan = TrainingPlan(
                 epochs=epochs, batch_size=batch_size, shuffle=bool(self.shuffle),
-                cost_every=self.cost_every, n_threads=n_threads, callback=callback,
+                cost_every=self.cost_every, n_threads=n_threads,
+                pacer=core.TeamPacer() if self.n_threads is None else None, callback=callback,
                 callback_every_epoch=monitor is not None or getattr(callback, "every_epoch", False))
             result = core.train(stack, params, X, Y, plan, self._optimizer(), state,
                                 sample_weight)

@@ -96,6 +96,7 @@ def fit_stochastic(model, stack, params, X, Y, sample_weight, incremental, split
     diverged = False
     model.n_iter_ = 0      # scikit-learn counts the epochs of this call
     with fit_threads(None, batch_size, tuple(stack.layer_sizes)) as n_threads:
+        pacer = core.TeamPacer()   # the team's timings carry over the epochs' calls
         for _ in range(model.max_iter):
             if model.shuffle:
                 sample_idx = scikit_learn_shuffle(sample_idx, model._random_state)
@@ -108,7 +109,7 @@ def fit_stochastic(model, stack, params, X, Y, sample_weight, incremental, split
                     epochs=1, batch_size=batch_size, cost_every=1, n_threads=n_threads,
                     row_order=sample_idx if model.shuffle else None,
                     loss_scale=model._loss_scale(), batch_mean_cost=True,
-                    judge_final_weights=False)
+                    judge_final_weights=False, pacer=pacer)
                 result = core.train(stack, params, X, Y, plan, solver.optimizer(), solver.state,
                                     sample_weight)
                 if result.interrupted:

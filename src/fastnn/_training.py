@@ -88,6 +88,12 @@ class TrainingPlan:
     that judges the weights a call ends with (a caller training one epoch per
     call with cost_every=1 has every epoch's weights judged by its cost and
     checked finite, and the next call's cost judges these).
+    pacer (a fastnn._core.train.TeamPacer, for a team whose size fastnn
+    chose: n_threads=None): thread 0 may take steps alone while, by its
+    timing, the team is slower than it alone (another process holding one of
+    the cores makes every step wait for the member that lost its core); one
+    pacer per fit, handed to each of its calls. Steps taken alone split the
+    work differently, so the last bits of the result then depend on the load.
     """
     epochs: int
     batch_size: int
@@ -100,6 +106,7 @@ class TrainingPlan:
     loss_scale: float = 1.0
     batch_mean_cost: bool = False
     judge_final_weights: bool = True
+    pacer: Optional[object] = None
 
 
 @dataclass(frozen=True, eq=False)   # equal only to itself (it holds arrays)

@@ -229,3 +229,9 @@ cdef extern from "fastnn_threads.h" nogil:
     void fnn_barrier_init(fnn_barrier* barrier, int n_threads)
     void fnn_barrier_wait(fnn_barrier* barrier)
     int fnn_run_team(int n_threads, void (*work)(void* context, int thread) noexcept nogil, void* context)
+    ctypedef struct fnn_pacer:
+        long steps_alone
+    void fnn_pacer_init(fnn_pacer* pacer)
+    void fnn_pacer_step_starts(fnn_pacer* pacer, long rows, int alone)
+    void fnn_pacer_forget_step(fnn_pacer* pacer)
+    long fnn_pacer_window(fnn_pacer* pacer, int step_is_timed)

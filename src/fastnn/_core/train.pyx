@@ -39,7 +39,8 @@ from fastnn._core.dense cimport (
 from fastnn._core.kernels cimport (
     all_finite, fnn_step, FNN_GD, fnn_dropout, fnn_dropout_key, fnn_shuffle, gather_rows,
     dropout_apply, fnn_barrier, fnn_barrier_init, fnn_barrier_wait, fnn_run_team,
-    FNN_MAX_THREADS,
+    FNN_MAX_THREADS, fnn_pacer, fnn_pacer_init, fnn_pacer_step_starts, fnn_pacer_forget_step,
+    fnn_pacer_window,
 )
 from fastnn._core.vocabulary import OPTIMIZER_CODES
 from fastnn._training import TrainResult
@@ -163,6 +164,21 @@ cdef inline Input ordered_rows(const Input* X, const Py_ssize_t* order,
         rows.order = order
         rows.first = 0
     return rows
+
+
+cdef class TeamPacer:
+    """Thread 0's timings of an automatic team's steps, together and alone,
+    for TrainingPlan.pacer: one per fit, handed to each of its calls, so the
+    choice carries over (a drop-in's fit calls train once per epoch)."""
+    cdef fnn_pacer pacer
+
+    def __cinit__(self):
+        fnn_pacer_init(&self.pacer)
+
+    @property
+    def steps_alone(self):
+        """Steps thread 0 has taken alone so far (probes included)."""
+        return self.pacer.steps_alone
 
 
 cdef struct Plan:
@@ -371,6 +387,22 @@ cdef struct Shared:
     Py_ssize_t epoch_first_step  # steps taken before the current epoch
     double cost_parts[FNN_MAX_THREADS]
     fnn_barrier barrier
+    # Pacing (TrainingPlan.pacer; NULL: none): thread 0 takes the steps
+    # [solo_from, solo_until) alone; it sets them only where the team meets,
+    # outside such a window.
+    fnn_pacer* pacer
+    Py_ssize_t solo_from
+    Py_ssize_t solo_until
+
+
+cdef inline void plan_alone(Shared* shared, fnn_pacer* pacer, Py_ssize_t next_step,
+                            bint step_is_timed) noexcept nogil:
+    """Thread 0, where the team meets: the pacer's next window alone, if any,
+    from next_step on (the members read it after the next barrier)."""
+    cdef long window = fnn_pacer_window(pacer, step_is_timed)
+    if window > 0:
+        shared.solo_from = next_step
+        shared.solo_until = next_step + window
 
 
 cdef int end_of_epoch(Shared* shared, Py_ssize_t epoch, double cost, bint record) noexcept with gil:
@@ -467,6 +499,12 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
     cdef timespec last_visit
     cdef double learning_rate
     cdef fnn_step step_constants = optimizer.step
+    # Pacing: steps inside a window alone run on thread 0 with team = 1,
+    # which the others skip; every other step is shared by the n_threads.
+    cdef bint paced = shared.pacer != NULL and n_threads > 1
+    cdef bint alone = False
+    cdef int team = n_threads
+    cdef fnn_pacer* pacer = shared.pacer
     clock_gettime(CLOCK_MONOTONIC, &last_visit)
 
     for epoch in range(plan.epochs):
@@ -498,8 +536,17 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                     # rows is no batch, and takes no step (1/0 otherwise).
                     start += rows
                     continue
-            first_row = rows * thread // n_threads
-            own_rows = rows * (thread + 1) // n_threads - first_row
+            alone = paced and shared.solo_from <= step < shared.solo_until
+            if alone and thread != 0:
+                # thread 0 takes this step alone; wait for it at the next team step
+                start += rows
+                step += 1
+                continue
+            team = 1 if alone else n_threads
+            if paced and thread == 0:
+                fnn_pacer_step_starts(pacer, rows, alone)
+            first_row = rows * thread // team
+            own_rows = rows * (thread + 1) // team - first_row
             if plan.shuffle:
                 if X_dense != NULL:
                     gather_rows(X_dense, ws.order + start + first_row, own_rows, n_features,
@@ -525,14 +572,15 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                     net, ws, params, &X_rows, Y_rows, W_rows, first_row, own_rows, record, step)
             if record and thread == 0:
                 cost_part += batch_scale * l2_term(net, params)
-            fnn_barrier_wait(&shared.barrier)
+            if not alone:
+                fnn_barrier_wait(&shared.barrier)
             # X_batch: the input as layer 0 saw it (after input dropout)
             if ws.input_mask != NULL:
                 X_rows.dense = X_batch
             if optimizer.kind == FNN_GD:
                 gradient_descent_step(net, params, <floating*> ws.grads, &X_rows, rows,
                                       weight_sum, <floating*> ws.A, <floating*> ws.deltas,
-                                      learning_rate, thread, n_threads)
+                                      learning_rate, thread, team)
             else:
                 # adam's bias corrections for step t = step + 1
                 step_constants.bias_correction_1 = 1.0 - pow(step_constants.beta_1, step + 1)
@@ -540,9 +588,12 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 optimizer_update(net, params, <floating*> ws.grads, &X_rows, rows, weight_sum,
                                  <floating*> ws.A, <floating*> ws.deltas, &step_constants,
                                  <floating*> ws.moment1, <floating*> ws.moment2, thread,
-                                 n_threads,
+                                 team,
                                  ws.column_scratch + thread if ws.column_scratch != NULL else NULL)
-            fnn_barrier_wait(&shared.barrier)
+            if not alone:
+                if paced and thread == 0:
+                    plan_alone(shared, pacer, step + 1, True)
+                fnn_barrier_wait(&shared.barrier)
             start += rows
             step += 1
         shared.cost_parts[thread] = cost_part
@@ -554,6 +605,10 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             cost_sum = 0.0
             for t in range(n_threads):
                 cost_sum += shared.cost_parts[t]
+            if paced:
+                fnn_pacer_forget_step(pacer)
+                if step >= shared.solo_until:
+                    plan_alone(shared, pacer, step, False)
             if record:
                 if n_recorded == shared.costs_capacity and not grow_costs(shared):
                     shared.stop = True
@@ -777,6 +832,9 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     shared.steps = shared.steps_run = 0
     shared.finite_steps = 0
     shared.epoch_first_step = c_plan.first_step
+    shared.solo_from = shared.solo_until = 0
+    cdef TeamPacer pacer = plan.pacer
+    shared.pacer = &pacer.pacer if pacer is not None else NULL
     cdef int n_threads = plan.n_threads
     # the starting weights are the first snapshot
     memcpy(buffers.ws.snapshot, &params[0], stack.n_params * sizeof(floating))

@@ -1,4 +1,4 @@
-"""fastnn beside its NumPy reference, scikit-learn and PyTorch on the same workloads.
+"""fastnn beside its NumPy reference, scikit-learn, PyTorch, JAX and Keras on the same workloads.
 
     python benchmarks/compare.py [--workloads W1,W3] [--runs 3]
                                  [--dtypes float32,float64]
@@ -24,11 +24,23 @@ rate); initial weights differ but come from the same scheme family. Rows:
               LogisticRegression(solver="lbfgs"), which solves to convergence
               (an informative extra row, not the same 2000 steps); no W6 row
               (scikit-learn has no dropout).
+- JAX         (when importable; float64 with jax_enable_x64) pure loss, jax.grad,
+              plain SGD, batches on the device: "jit per epoch" calls a jitted
+              epoch (lax.scan over its batches) once per epoch, "lax.scan" runs
+              every epoch in one jitted call. Compiled ahead
+              (.lower().compile()), the compile seconds reported apart.
+- Keras 3     (when importable; KERAS_BACKEND=jax) Sequential of Dense
+              (+ Dropout), SGD, fit(batch_size, epochs, shuffle=False); a first
+              one-epoch fit (tracing, compiling) is timed apart.
+              JAX and Keras start from fastnn's own initial weights, so their
+              final loss is checked against fastnn's (✓ / ✗ in the table).
 
 Timing: the libraries are interleaved within each round, the median over
---runs rounds is reported. Peak memory comes from a separate untimed fit per
-row; the final loss of every row is the full-data training cost (no dropout,
-no L2) of its fitted weights, computed by fastnn.reference.
+--runs rounds is reported. The GEMM ceiling is the best of OpenBLAS (via
+SciPy) and, with JAX installed, XLA's jitted jnp.dot. Peak memory comes from
+a separate untimed fit per row; the final loss of every row is the full-data
+training cost (no dropout, no L2) of its fitted weights, computed by
+fastnn.reference.
 """
 import argparse
 import ctypes
@@ -77,6 +89,24 @@ try:
     torch.set_num_threads(2)
 except ImportError:
     torch = None
+
+try:
+    import jax
+    # Before any JAX array is made: float64 rows need 64-bit arrays. float32
+    # rows stay float32, since every array they use is made float32 explicitly.
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    from jax import lax
+except ImportError:
+    jax = None
+
+keras = None
+if jax is not None:
+    os.environ["KERAS_BACKEND"] = "jax"  # read once, by keras's first import
+    try:
+        import keras
+    except ImportError:
+        pass
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -148,20 +178,30 @@ class Data:
         # The 2-D target matrix of fastnn.reference (labels are 0..classes-1).
         self.Y64 = (y[:, None] == 1).astype(np.float64) if k == 1 else np.eye(k)[y]
         self.X = {dtype: np.ascontiguousarray(X, dtype=dtype) for dtype in DTYPES}
-        self._torch_batches = {}
+        self._prepared = {}
+
+    def prepared(self, key, make):
+        """make(), called once per key and kept with this data set: what a row
+        prepares untimed (batches, initial weights, compiled functions)."""
+        if key not in self._prepared:
+            self._prepared[key] = make()
+        return self._prepared[key]
+
+    def targets(self, dtype):
+        """The 2-D target matrix in `dtype` (JAX and Keras train on it)."""
+        return self.prepared(("targets", dtype), lambda: self.Y64.astype(dtype))
 
     def torch_batches(self, w, dtype):
         """Consecutive (x, target) tensor batches, made once per dtype and batch
         size (untimed; W3, W4 and W6 share one data set)."""
-        key = dtype, batch_rows(w)
-        if key not in self._torch_batches:
+        def make():
             X = torch.from_numpy(self.X[dtype])
             if w.layers[-1] == 1:
                 T = torch.from_numpy(self.Y64.astype(dtype))
             else:
                 T = torch.from_numpy(self.y.astype(np.int64))
-            self._torch_batches[key] = list(zip(X.split(key[1]), T.split(key[1])))
-        return self._torch_batches[key]
+            return list(zip(X.split(batch_rows(w)), T.split(batch_rows(w))))
+        return self.prepared(("torch batches", dtype, batch_rows(w)), make)
 
 
 _DATA_CACHE = {}
@@ -192,8 +232,8 @@ def make_data(name, w):
 # One runner per library: construction + fit, returns (coefs, intercepts)
 # with coefs[l] of shape (n_in, n_out).
 # ---------------------------------------------------------------------------
-def run_fastnn(w, data, dtype):
-    common = dict(learning_rate=w.lr, max_iter=w.epochs, batch_size=w.batch, shuffle=False,
+def fastnn_model(w, dtype, epochs):
+    common = dict(learning_rate=w.lr, max_iter=epochs, batch_size=w.batch, shuffle=False,
                   optimizer="gd", init=w.init, cost_every=None, dtype=dtype, random_state=0)
     hidden = hidden_sizes(w)
     if not hidden:
@@ -204,8 +244,21 @@ def run_fastnn(w, data, dtype):
     else:
         model = fastnn.DeepNetwork(hidden, activation=w.activation,
                                    keep_prob=w.keep_prob, **common)
-    model.fit(data.X[dtype], data.y)
+    return model
+
+
+def run_fastnn(w, data, dtype):
+    model = fastnn_model(w, dtype, w.epochs).fit(data.X[dtype], data.y)
     return model.coefs_, model.intercepts_
+
+
+def fastnn_initial_weights(w, data, dtype):
+    """The weights fastnn's fit starts from: the same estimator fitted for
+    max_iter=0 draws them from random_state and trains no step (untimed, once)."""
+    def make():
+        model = fastnn_model(w, dtype, epochs=0).fit(data.X[dtype], data.y)
+        return model.coefs_, model.intercepts_
+    return data.prepared(("fastnn initial weights", w, dtype), make)
 
 
 def run_reference(w, data, dtype):
@@ -269,7 +322,156 @@ def run_sklearn(w, data, dtype):
     return model.coefs_, model.intercepts_
 
 
-Row = namedtuple("Row", "library dtype runner")
+# ---------------------------------------------------------------------------
+# JAX and Keras 3 (JAX backend). They compile ahead of the timed fit, so each
+# is a runner object: prepare() does the untimed part once per workload and
+# dtype (device batches, fastnn's initial weights, compilation) and returns
+# its compile seconds; a call trains from fastnn's initial weights, so its
+# final loss must equal fastnn's (workload_table checks it).
+# ---------------------------------------------------------------------------
+class CompiledPeer:
+    label = None
+
+    def prepared(self, w, data, dtype):
+        """What self._prepare(w, data, dtype) made, once per workload and dtype."""
+        return data.prepared((self.label, w, dtype), lambda: self._prepare(w, data, dtype))
+
+    def prepare(self, w, data, dtype):
+        """The untimed preparation; returns the seconds its compilation took."""
+        return self.prepared(w, data, dtype).compile_seconds
+
+
+PreparedJax = namedtuple("PreparedJax", "train state batches compile_seconds")
+PreparedKeras = namedtuple("PreparedKeras", "model compile_seconds")
+
+
+def jax_batches(w, data, dtype):
+    """(full batches stacked (steps, batch, columns), the short last batch or
+    None) on the device: lax.scan needs batches of one shape, so the last one,
+    when n is not a multiple of the batch size, is a step of its own."""
+    def make():
+        X, T, b = data.X[dtype], data.targets(dtype), batch_rows(w)
+        full = w.n // b * b
+        stacked = (X[:full].reshape(-1, b, X.shape[1]), T[:full].reshape(-1, b, T.shape[1]))
+        last = (X[full:], T[full:]) if full < w.n else None
+        return jax.device_put((stacked, last))
+    return data.prepared(("jax batches", dtype, batch_rows(w)), make)
+
+
+def jax_epoch(w):
+    """One epoch of plain SGD, epoch(state, batches) -> state, state = (params,
+    key), params = [(W, b) per layer]; pure, for jax.jit."""
+    hidden_activation = {"relu": jax.nn.relu, "tanh": jnp.tanh}.get(w.activation)
+
+    def loss(params, x, t, key):
+        """The batch's mean cost, fastnn's (log-loss or cross-entropy), from the
+        logits; inverted dropout on the hidden activations when keep_prob < 1."""
+        *hidden, (W_out, b_out) = params
+        a = x
+        for l, (W, b) in enumerate(hidden):
+            a = hidden_activation(a @ W + b)
+            if w.keep_prob < 1:
+                keep = jax.random.bernoulli(jax.random.fold_in(key, l), w.keep_prob, a.shape)
+                a = jnp.where(keep, a / w.keep_prob, 0.0)
+        z = a @ W_out + b_out
+        if w.layers[-1] == 1:  # sigmoid + log-loss: log(1 + e^z) - t z
+            per_example = jnp.logaddexp(0.0, z[:, 0]) - t[:, 0] * z[:, 0]
+        else:  # softmax + cross-entropy: logsumexp(z) - z[label]
+            per_example = jax.nn.logsumexp(z, axis=1) - jnp.sum(t * z, axis=1)
+        return jnp.mean(per_example)
+
+    def step(state, batch):
+        params, key = state
+        key, step_key = jax.random.split(key)
+        grads = jax.grad(loss)(params, *batch, step_key)
+        return (jax.tree.map(lambda p, g: p - w.lr * g, params, grads), key), None
+
+    def epoch(state, batches):
+        stacked, last = batches
+        state, _ = lax.scan(step, state, stacked)
+        if last is not None:  # decided when tracing
+            state, _ = step(state, last)
+        return state
+
+    return epoch
+
+
+class JaxRunner(CompiledPeer):
+    """JAX rows: "jit per epoch" calls one compiled epoch from Python once per
+    epoch; "lax.scan" runs every epoch in one compiled call."""
+
+    def __init__(self, label, all_epochs_in_one_call):
+        self.label, self.all_epochs_in_one_call = label, all_epochs_in_one_call
+
+    def _prepare(self, w, data, dtype):
+        epoch = jax_epoch(w)
+        if self.all_epochs_in_one_call:
+            def train(state, batches):
+                return lax.scan(lambda s, _: (epoch(s, batches), None), state,
+                                length=w.epochs)[0]
+        else:
+            train = epoch
+        coefs, intercepts = fastnn_initial_weights(w, data, dtype)
+        state = (jax.device_put(list(zip(coefs, intercepts))), jax.random.key(0))
+        batches = jax_batches(w, data, dtype)
+        start = time.perf_counter()
+        compiled = jax.jit(train).lower(state, batches).compile()
+        return PreparedJax(compiled, state, batches, time.perf_counter() - start)
+
+    def __call__(self, w, data, dtype):
+        prepared = self.prepared(w, data, dtype)
+        state = prepared.state  # JAX arrays are immutable: every run starts afresh
+        for _ in range(1 if self.all_epochs_in_one_call else w.epochs):
+            state = prepared.train(state, prepared.batches)
+        params, _ = jax.block_until_ready(state)
+        return [np.asarray(W) for W, _ in params], [np.asarray(b) for _, b in params]
+
+
+class KerasRunner(CompiledPeer):
+    """Keras 3 on JAX: a Sequential of Dense layers (+ Dropout), SGD, fit with
+    shuffle=False. prepare() builds the model and fits it one epoch, which
+    traces and compiles its train step (for both batch shapes); a call sets
+    fastnn's initial weights back and fits anew."""
+
+    label = "Keras 3 (JAX backend)"
+
+    def _prepare(self, w, data, dtype):
+        model = keras.Sequential([keras.Input((w.layers[0],), dtype=dtype)])
+        for l, units in enumerate(w.layers[1:]):
+            output = l == len(w.layers) - 2
+            model.add(keras.layers.Dense(units, None if output else w.activation, dtype=dtype))
+            if not output and w.keep_prob < 1:
+                model.add(keras.layers.Dropout(1.0 - w.keep_prob, dtype=dtype))
+        loss = (keras.losses.BinaryCrossentropy(from_logits=True) if w.layers[-1] == 1
+                else keras.losses.CategoricalCrossentropy(from_logits=True))
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=w.lr), loss=loss)
+        start = time.perf_counter()
+        self._fit(model, w, data, dtype, epochs=1)
+        return PreparedKeras(model, time.perf_counter() - start)
+
+    def _fit(self, model, w, data, dtype, epochs):
+        coefs, intercepts = fastnn_initial_weights(w, data, dtype)
+        model.set_weights([p for layer in zip(coefs, intercepts) for p in layer])
+        model.fit(data.X[dtype], data.targets(dtype), batch_size=batch_rows(w), epochs=epochs,
+                  shuffle=False, verbose=0)
+
+    def __call__(self, w, data, dtype):
+        # The same model object: fit reuses the train step compiled in
+        # prepare(). Plain SGD keeps no state but a step count, so setting the
+        # weights back is a fresh start.
+        model = self.prepared(w, data, dtype).model
+        self._fit(model, w, data, dtype, w.epochs)
+        weights = model.get_weights()
+        return weights[0::2], weights[1::2]
+
+
+PEERS_FROM_FASTNN_WEIGHTS = (
+    ([JaxRunner("JAX, jit per epoch", False), JaxRunner("JAX, lax.scan", True)] if jax else [])
+    + ([KerasRunner()] if keras else []))
+
+
+# from_fastnn: the row starts from fastnn's initial weights (its final loss is checked).
+Row = namedtuple("Row", "library dtype runner from_fastnn", defaults=(False,))
 
 
 def rows_for(w, dtypes):
@@ -283,6 +485,7 @@ def rows_for(w, dtypes):
         if w.keep_prob == 1:  # scikit-learn has no dropout
             label = "scikit-learn LR(lbfgs) †" if not hidden_sizes(w) else "scikit-learn"
             rows.append(Row(label, dtype, run_sklearn))
+        rows += [Row(peer.label, dtype, peer, True) for peer in PEERS_FROM_FASTNN_WEIGHTS]
     return rows
 
 
@@ -335,8 +538,23 @@ def peak_memory_mib(fn):
     return (max(peak[0], rss_bytes()) - before) / MiB
 
 
+def fastest_call(fn, min_reps, min_seconds):
+    """Seconds of the fastest of at least `min_reps` calls of fn() and
+    `min_seconds` in all, after one warm-up call."""
+    fn()
+    best, reps, spent = math.inf, 0, 0.0
+    while reps < min_reps or spent < min_seconds:
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+        best, reps, spent = min(best, elapsed), reps + 1, spent + elapsed
+    return best
+
+
 def gemm_ceiling(min_reps=20, min_seconds=0.3):
-    """Best GFLOP/s of sgemm/dgemm, 1024x784 @ 784x256, with 1 and 2 BLAS threads.
+    """Best GFLOP/s of sgemm/dgemm, 1024x784 @ 784x256, with 1 and 2 BLAS
+    threads; and, with JAX installed, of XLA's jitted jnp.dot on the same
+    product ((dtype, "XLA"); XLA's CPU runtime uses every core).
 
     Best of at least `min_reps` calls and `min_seconds` per configuration.
     """
@@ -348,15 +566,19 @@ def gemm_ceiling(min_reps=20, min_seconds=0.3):
         B = np.asfortranarray(rng.random((k, n)), dtype=dtype)
         for threads in (1, 2):
             with threadpool_limits(limits=threads, user_api="blas"):
-                gemm(1.0, A, B)  # warm-up
-                best, reps, spent = math.inf, 0, 0.0
-                while reps < min_reps or spent < min_seconds:
-                    start = time.perf_counter()
-                    gemm(1.0, A, B)
-                    elapsed = time.perf_counter() - start
-                    best, reps, spent = min(best, elapsed), reps + 1, spent + elapsed
+                best = fastest_call(lambda: gemm(1.0, A, B), min_reps, min_seconds)
             result[dtype, threads] = 2.0 * m * n * k / best / 1e9
+        if jax is not None:
+            dot, A_jax, B_jax = jax.jit(jnp.dot), jnp.asarray(A), jnp.asarray(B)
+            best = fastest_call(lambda: dot(A_jax, B_jax).block_until_ready(),
+                                min_reps, min_seconds)
+            result[dtype, "XLA"] = 2.0 * m * n * k / best / 1e9
     return result
+
+
+def ceiling_gflops(ceiling, dtype):
+    """The machine's ceiling: the best 2-thread GEMM measured, XLA's included."""
+    return max(ceiling[dtype, 2], ceiling.get((dtype, "XLA"), 0.0))
 
 
 def warm_up(dtypes):
@@ -368,13 +590,20 @@ def warm_up(dtypes):
         row.runner(tiny, data, row.dtype)
 
 
+Result = namedtuple("Result", "seconds loss mib compile_seconds")
+
+
 def measure(name, w, dtypes, runs):
-    """{row: (median seconds, final loss, peak MiB)} of one workload."""
+    """{row: Result(median seconds, final loss, peak MiB, compile seconds or
+    None)} of one workload."""
     data = make_data(name, w)
     rows = rows_for(w, dtypes)
-    for row in rows:
+    compile_seconds = {}
+    for row in rows:  # data preparation and compilation, untimed
         if row.library == "PyTorch":
-            data.torch_batches(w, row.dtype)  # data preparation, untimed
+            data.torch_batches(w, row.dtype)
+        if isinstance(row.runner, CompiledPeer):
+            compile_seconds[row] = row.runner.prepare(w, data, row.dtype)
     times = {row: [] for row in rows}
     fitted = {}
     for round_ in range(runs):  # interleaved: A B C A B C ...
@@ -387,7 +616,8 @@ def measure(name, w, dtypes, runs):
                   f"{times[row][-1]:8.3f} s", file=sys.stderr, flush=True)
     losses = {row: final_loss(w, data, *fitted.pop(row)) for row in rows}
     memory = {row: peak_memory_mib(lambda: row.runner(w, data, row.dtype)) for row in rows}
-    return {row: (statistics.median(times[row]), losses[row], memory[row]) for row in rows}
+    return {row: Result(statistics.median(times[row]), losses[row], memory[row],
+                        compile_seconds.get(row)) for row in rows}
 
 
 # ---------------------------------------------------------------------------
@@ -409,7 +639,9 @@ def machine_header(ceiling, args):
         f"- machine: {cpu}, {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()})",
         f"- python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"scikit-learn {sklearn.__version__}, torch {torch.__version__ if torch else 'not installed'}, "
-        f"fastnn {fastnn.__version__}",
+        + (f"jax {jax.__version__}, " if jax else "")
+        + (f"keras {keras.__version__}, " if keras else "")
+        + f"fastnn {fastnn.__version__}",
         f"- timing: median of {args.runs} interleaved rounds; peak memory from one extra untimed fit",
     ]
     for pool in threadpool_info():
@@ -421,11 +653,21 @@ def machine_header(ceiling, args):
         lines.append(f"- torch threads {torch.get_num_threads()}, "
                      f"MKL {torch.backends.mkl.is_available()}, "
                      f"oneDNN {torch.backends.mkldnn.is_available()}")
-    lines += ["", "## GEMM ceiling (scipy BLAS, 1024x784 @ 784x256; best call, "
-              "measured before and after the workloads)", "",
-              "| precision | 1 thread GFLOP/s | 2 threads GFLOP/s |", "|---|---:|---:|"]
+    if jax is None:
+        lines += ["", "## GEMM ceiling (scipy BLAS, 1024x784 @ 784x256; best call, "
+                  "measured before and after the workloads)", "",
+                  "| precision | 1 thread GFLOP/s | 2 threads GFLOP/s |", "|---|---:|---:|"]
+    else:
+        lines += ["", "## GEMM ceiling (scipy BLAS and XLA's jitted jnp.dot, 1024x784 @ 784x256; "
+                  "best call, measured before and after the workloads; the ceiling is the "
+                  "best of the 2-thread BLAS and XLA)", "",
+                  "| precision | 1 thread GFLOP/s | 2 threads GFLOP/s | XLA jnp.dot GFLOP/s "
+                  "| ceiling GFLOP/s |", "|---|---:|---:|---:|---:|"]
     for dtype, routine in (("float32", "sgemm"), ("float64", "dgemm")):
-        lines.append(f"| {dtype} ({routine}) | {ceiling[dtype, 1]:.1f} | {ceiling[dtype, 2]:.1f} |")
+        cells = [f"{dtype} ({routine})", f"{ceiling[dtype, 1]:.1f}", f"{ceiling[dtype, 2]:.1f}"]
+        if jax is not None:
+            cells += [f"{ceiling[dtype, 'XLA']:.1f}", f"{ceiling_gflops(ceiling, dtype):.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -437,22 +679,47 @@ def workload_table(name, w, dtype, results, ceiling):
              "| library | seconds | steps/s | GFLOP/s | % of ceiling | ratio | final loss | peak MiB |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     rows = {row: value for row, value in results.items() if row.dtype == dtype}
-    base = next((s for row, (s, _, _) in rows.items() if row.library == "fastnn"), None)
-    for row, (seconds, loss, mib) in rows.items():
+    fastnn_result = next((r for row, r in rows.items() if row.library == "fastnn"), None)
+    base = None if fastnn_result is None else fastnn_result.seconds
+    for row, (seconds, loss, mib, _) in rows.items():
         converged = row.library.endswith("†")
         flops = fastnn_flops(w) if row.library == "fastnn" else nominal_flops(w)
-        percent = 100.0 * flops / seconds / 1e9 / ceiling[dtype, 2]
+        percent = 100.0 * flops / seconds / 1e9 / ceiling_gflops(ceiling, dtype)
         cells = [row.library, f"{seconds:.3f}",
                  "—" if converged else f"{n_steps(w) / seconds:,.0f}",
                  "—" if converged else f"{nominal_flops(w) / seconds / 1e9:.2f}",
                  "—" if converged else f"{percent:.1f}",
                  "—" if base is None else f"{seconds / base:.2f}",
-                 f"{loss:.6f}", f"{mib:.1f}"]
+                 f"{loss:.6f}" + loss_check(w, row, loss, fastnn_result), f"{mib:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     if any(row.library.endswith("†") for row in rows):
         lines += ["", "† sklearn.linear_model.LogisticRegression(solver=\"lbfgs\", max_iter=1000): "
                   "solves to convergence (default C=1), not 2000 steps."]
+    compiled = [f"{row.library} {r.compile_seconds:.2f} s" for row, r in rows.items()
+                if r.compile_seconds is not None]
+    if compiled:
+        lines += ["", "Compiled before the timed fits (not in seconds): " + "; ".join(compiled)
+                  + ". Keras's figure is its first fit of one epoch (tracing, compiling and "
+                  "the epoch)."]
     return lines
+
+
+# Relative tolerance of the final-loss check: the rows train the same steps
+# from the same weights, but sum in other orders (float32 drifts further).
+LOSS_RTOL = {"float32": 1e-3, "float64": 1e-7}
+
+
+def loss_check(w, row, loss, fastnn_result):
+    """" ✓" or " ✗" after the loss of a row started from fastnn's weights:
+    whether it equals fastnn's; "" for other rows, and under dropout (whose
+    masks each library draws its own way)."""
+    if not row.from_fastnn or w.keep_prob < 1 or fastnn_result is None:
+        return ""
+    same = math.isclose(loss, fastnn_result.loss, rel_tol=LOSS_RTOL[row.dtype])
+    if not same:
+        print(f"  warning: {row.library} {row.dtype} final loss {loss:.9g} != fastnn's "
+              f"{fastnn_result.loss:.9g} (rtol {LOSS_RTOL[row.dtype]:g})", file=sys.stderr)
+    return " ✓" if same else " ✗"
 
 
 NOTES = """
@@ -473,6 +740,21 @@ NOTES = """
 - reference on W6: inverted dropout with masks computed step by step from a
   seed (fastnn's hash, in NumPy) inside the timed region; scikit-learn has no
   dropout (no W6 row).
+""".strip().splitlines()
+
+PEER_NOTES = """
+- JAX and Keras 3 (JAX backend) rows start from fastnn's own initial weights
+  (its estimator fitted for max_iter=0); ✓ / ✗ after their final loss: equal
+  to fastnn's within a relative 1e-3 (float32) / 1e-7 (float64), or not. Not
+  checked under dropout (each library draws its own masks).
+- JAX rows: batches already on the device; "jit per epoch" calls one jitted
+  epoch (lax.scan over the batches) from Python per epoch, "lax.scan" runs all
+  epochs in one jitted call. Compilation is timed apart (below each table).
+- Keras rows: Sequential of Dense (+ Dropout), SGD, fit(shuffle=False); its
+  first one-epoch fit (tracing, compiling) is timed apart, each timed fit sets
+  fastnn's initial weights back first.
+- % of ceiling, with JAX installed: over the best of the 2-thread BLAS GEMM
+  and XLA's jitted jnp.dot of the same precision.
 """.strip().splitlines()
 
 
@@ -502,6 +784,8 @@ def main(argv=None):
         results[name] = w, measure(name, w, dtypes, args.runs)
     ceiling = {key: max(value, first_ceiling[key]) for key, value in gemm_ceiling().items()}
     lines = machine_header(ceiling, args) + [""] + NOTES
+    if PEERS_FROM_FASTNN_WEIGHTS:
+        lines += PEER_NOTES
     for name, (w, workload_results) in results.items():
         for dtype in dtypes:
             lines += workload_table(name, w, dtype, workload_results, ceiling)

@@ -9,8 +9,8 @@ Workloads: compare.py's W2 (2-4-1, 10 000 full-batch steps, float64), W3
 (784-256-128-10, batch 64, 1 epoch, float32) and W4 (the same at batch 1024,
 3 epochs), and "adam", a small adam fit (breast_cancer standardised,
 DeepNetwork((30, 16), optimizer="adam"), 200 epochs, float64). Each runs in
-fastnn at its default threads and at one thread (BLAS held to one thread as
-well: what n_threads=1 means), and in the peers compare.py has rows for
+fastnn at its default threads and at n_threads=1 (which holds BLAS to one
+thread as well), and in the peers compare.py has rows for
 (PyTorch, JAX, Keras) when they are installed.
 
 Neighbours, each a separate process started before a condition's fits (its
@@ -40,7 +40,6 @@ from collections import namedtuple
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 import compare  # benchmarks/, beside this file: the workloads and the peers' runners
 
@@ -74,14 +73,6 @@ def run_adam(X, y, n_threads=None):
     model.fit(X, y)
 
 
-def one_thread(run):
-    """The same run with fastnn's team and BLAS held to one thread."""
-    def run_on_one_thread():
-        with threadpool_limits(1):
-            run()
-    return run_on_one_thread
-
-
 def cases(names, quick):
     """The timed fits: (workload, library, dtype, a callable), data made once."""
     found = []
@@ -104,7 +95,9 @@ def cases(names, quick):
             run = (lambda row=row, w=w, data=data: row.runner(w, data, row.dtype))
             found.append(Case(name, row.library, dtype, run))
             if row.library == "fastnn":
-                found.append(Case(name, "fastnn n_threads=1", dtype, one_thread(run)))
+                single = (lambda w=w, data=data, dtype=dtype: compare.fastnn_model(
+                    w, dtype, w.epochs).set_params(n_threads=1).fit(data.X[dtype], data.y))
+                found.append(Case(name, "fastnn n_threads=1", dtype, single))
     return found
 
 

@@ -5,6 +5,7 @@
 #include <tgmath.h>
 
 #include "fastnn_kernels.h"
+#include "fastnn_tiny.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846

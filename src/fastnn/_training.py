@@ -154,6 +154,8 @@ class TrainResult:
     interrupted: Ctrl-C ended training at an epoch boundary. diverged: the
     weights are the last ones judged finite. state: the TrainingState to go
     on from (epochs and steps counted on by n_iter and steps).
+    fused_step: every step ran as the fused pass of tiny networks
+    (fastnn._core.train.takes_fused_step), not the layered passes.
     """
     n_iter: int
     steps: int
@@ -163,3 +165,4 @@ class TrainResult:
     interrupted: bool
     diverged: bool
     state: TrainingState = field(repr=False)
+    fused_step: bool = False

@@ -42,6 +42,9 @@ from fastnn._core.kernels cimport (
     FNN_MAX_THREADS, fnn_pacer, fnn_pacer_init, fnn_pacer_step_starts, fnn_pacer_forget_step,
     fnn_pacer_window,
 )
+from fastnn._core.tiny cimport (
+    FNN_TINY_MAX_UNITS, fnn_tiny_network, fnn_tiny_scratch_values, tiny_network, tiny_step,
+)
 from fastnn._core.vocabulary import OPTIMIZER_CODES
 from fastnn._training import TrainResult
 
@@ -228,6 +231,7 @@ cdef struct Workspace:
     uint8_t* masks            # hidden-layer dropout masks, laid out like A; NULL: no dropout
     uint8_t* input_mask       # input-layer dropout mask; NULL: the data is never dropped
     ColumnScratch* column_scratch  # one per thread (dense.pyx optimizer_update); NULL: none
+    void* tiny_scratch        # the fused step's tiles (tiny.pxd); NULL: the layered passes
     uint64_t dropout_seed     # drawn once per call from the dropout stream
                               # (fastnn.reference.dropout_key/dropout_mask: the same draws)
 
@@ -293,6 +297,13 @@ cdef class Buffers:
         self.ws.column_scratch = NULL
         if data.is_sparse and optimizer.kind != "gd":
             self.column_scratch(stack, data.max_batch_nonzeros(capacity), dtype, n_threads)
+        self.ws.tiny_scratch = NULL
+        cdef Network net
+        cdef fnn_tiny_network tiny
+        if takes_fused_step(stack, data.is_sparse, n_threads):
+            net = stack.with_capacity(capacity)
+            tiny = tiny_network(&net)
+            self.ws.tiny_scratch = self.floats(fnn_tiny_scratch_values(&tiny), dtype)
 
     cdef column_scratch(self, DenseStack stack, Py_ssize_t entries, dtype, int n_threads):
         """Each thread's ColumnScratch, for stepping sparse X's W_0 without a
@@ -324,6 +335,18 @@ cdef class Buffers:
         if array.size == 0:
             return NULL
         return cnp.PyArray_DATA(<cnp.ndarray> array)
+
+
+def takes_fused_step(DenseStack stack, bint sparse_input, int n_threads):
+    """Whether `train` runs each step of this fit as the fused pass of tiny
+    networks (tiny.pxd, csrc/fastnn_tiny.h) instead of the layered passes:
+    every layer, the input included, at most FNN_TINY_MAX_UNITS (16) wide,
+    dense X, no dropout (its masks live in the layered passes' buffers: a
+    fit with dropout keeps to them), and a single thread (a team shares each
+    batch's layered passes; tiny networks never get one from fastnn._threads
+    anyway). TrainResult.fused_step reports what a call took."""
+    return (not sparse_input and not stack.has_dropout and n_threads == 1
+            and max(stack.layer_sizes) <= FNN_TINY_MAX_UNITS)
 
 
 def is_permutation(const Py_ssize_t[::1] order):
@@ -567,7 +590,7 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
                 W_rows = weights + start if weights != NULL else NULL
             # scikit-learn's loss_ counts each batch's mean cost once per row
             batch_scale = rows / weight_sum if plan.batch_mean_cost else 1.0
-            if own_rows > 0:
+            if own_rows > 0 and ws.tiny_scratch == NULL:
                 cost_part += batch_scale * plan.loss_scale * train_rows(
                     net, ws, params, &X_rows, Y_rows, W_rows, first_row, own_rows, record, step)
             if record and thread == 0:
@@ -577,14 +600,23 @@ cdef void run_epochs(Shared* shared, int thread, floating* params) noexcept nogi
             # X_batch: the input as layer 0 saw it (after input dropout)
             if ws.input_mask != NULL:
                 X_rows.dense = X_batch
-            if optimizer.kind == FNN_GD:
+            if optimizer.kind != FNN_GD:
+                # adam's bias corrections for step t = step + 1
+                step_constants.bias_correction_1 = 1.0 - pow(step_constants.beta_1, step + 1)
+                step_constants.bias_correction_2 = 1.0 - pow(step_constants.beta_2, step + 1)
+            if ws.tiny_scratch != NULL:
+                # one thread, dense rows: forward, deltas, gradient and update
+                # of the whole batch in one pass (takes_fused_step)
+                cost_part += batch_scale * plan.loss_scale * tiny_step(
+                    net, params, ws.n_params, <floating*> ws.grads, <floating*> ws.tiny_scratch,
+                    <const floating*> X_rows.dense, Y_rows, W_rows, rows, weight_sum, record,
+                    optimizer.kind, learning_rate, &step_constants, <floating*> ws.moment1,
+                    <floating*> ws.moment2)
+            elif optimizer.kind == FNN_GD:
                 gradient_descent_step(net, params, <floating*> ws.grads, &X_rows, rows,
                                       weight_sum, <floating*> ws.A, <floating*> ws.deltas,
                                       learning_rate, thread, team)
             else:
-                # adam's bias corrections for step t = step + 1
-                step_constants.bias_correction_1 = 1.0 - pow(step_constants.beta_1, step + 1)
-                step_constants.bias_correction_2 = 1.0 - pow(step_constants.beta_2, step + 1)
                 optimizer_update(net, params, <floating*> ws.grads, &X_rows, rows, weight_sum,
                                  <floating*> ws.A, <floating*> ws.deltas, &step_constants,
                                  <floating*> ws.moment1, <floating*> ws.moment2, thread,
@@ -860,7 +892,7 @@ def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, p
     return TrainResult(
         n_iter=n_iter, steps=shared.steps, epochs_run=shared.epochs_run,
         steps_run=shared.steps_run, costs=costs_array, interrupted=interrupted,
-        diverged=diverged,
+        diverged=diverged, fused_step=buffers.ws.tiny_scratch != NULL,
         state=state.advanced(
             epochs=state.epochs + n_iter, steps=state.steps + shared.steps,
             # The moments that led to divergence are no start for a later call.

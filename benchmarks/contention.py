@@ -11,7 +11,7 @@ Workloads: compare.py's W2 (2-4-1, 10 000 full-batch steps, float64), W3
 DeepNetwork((30, 16), optimizer="adam"), 200 epochs, float64). Each runs in
 fastnn at its default threads and at n_threads=1 (which holds BLAS to one
 thread as well), and in the peers compare.py has rows for
-(PyTorch, JAX, Keras) when they are installed.
+(PyTorch, JAX; not Keras) when they are installed.
 
 Neighbours, each a separate process started before a condition's fits (its
 setup done: it says "ready") and killed after them:

@@ -109,9 +109,10 @@ def neighbour(kind, nice):
     if kind is None:
         yield
         return
-    process = subprocess.Popen(NEIGHBOURS[kind], stdout=subprocess.PIPE, text=True,
-                               cwd=os.path.dirname(os.path.abspath(__file__)),
-                               preexec_fn=(lambda: os.nice(nice)) if nice else None)
+    # `nice` rather than a preexec_fn: that would fork a process JAX's threads run in
+    command = (["nice", "-n", str(nice)] if nice else []) + NEIGHBOURS[kind]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                               cwd=os.path.dirname(os.path.abspath(__file__)))
     try:
         if process.stdout.readline().strip() != "ready":
             raise RuntimeError(f"neighbour {kind!r} did not start")

@@ -76,3 +76,10 @@ def test_fit_on_a_large_host_trains(large_host, monkeypatch):
     model = DeepNetwork((width,), max_iter=1, random_state=0).fit(X, y)
     assert teams == [MAX_THREADS]
     assert model.n_iter_ == 1 and np.all(np.isfinite(model.coefs_[0]))
+
+
+def test_small_batches_of_wide_layers_get_the_paced_team():
+    # 784-256-128-10 at batch 64 (compare.py's W3): once left to OpenBLAS's
+    # own threads, which spin and collapsed 3.5-4x beside one busy process.
+    assert _threads.training_threads(None, 64, (784, 256, 128, 10), budget=2) == 2
+    assert _threads.training_threads(None, 64, (784, 256, 128, 10), budget=1) == 1

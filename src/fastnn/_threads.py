@@ -43,12 +43,11 @@ from fastnn._core.vocabulary import MAX_THREADS
 # on a team of two (BLAS held to one thread) than on one thread with BLAS's
 # own threads, which the former bound of 2M per thread chose.
 _MIN_WORK_PER_THREAD = 600_000
-# Small batches of wide layers: BLAS's own threads, splitting each product,
-# beat a team that splits the batch (each member would repack the same
-# weights for half as many rows; measured on 784-256-128-10 at batch 32-64,
-# 4-8 % faster, and equal from batch 128 on).
-_TEAM_MIN_BATCH = 128
-_TEAM_MAX_WIDTH_AT_SMALL_BATCH = 64
+# Small batches of wide layers go to the team too, although BLAS's own
+# threads, splitting each product, ran them 4-12 % faster on a quiet machine
+# (784-256-128-10 at batch 64): beside one busy process OpenBLAS's spinning
+# workers took 3.5-4x their quiet time, the paced team 1.0-1.2x that of one
+# thread (benchmarks/RESULTS.md, contention).
 
 _lock = threading.Lock()       # guards everything below
 _running_fits = 0              # fits inside fit_threads, in every thread of this process
@@ -100,9 +99,8 @@ def available_cores():
 
 def training_threads(n_threads, batch_size, layer_sizes, budget=None):
     """The size of the team that shares each batch: `n_threads` if given.
-    Otherwise 1 for small steps, or for small batches of wide layers (BLAS
-    then threads each product itself), else as many threads as the work of a
-    step (batch rows x weights) keeps busy, at most `budget` (default: all
+    Otherwise 1 for small steps, else as many threads as the work of a step
+    (batch rows x weights) keeps busy, at most `budget` (default: all
     available cores) and at most MAX_THREADS, the core's limit."""
     if n_threads is not None:
         return int(n_threads)
@@ -110,8 +108,6 @@ def training_threads(n_threads, batch_size, layer_sizes, budget=None):
         budget = available_cores()
     weights = sum(n_in * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
     work = batch_size * weights
-    if batch_size < _TEAM_MIN_BATCH and max(layer_sizes[1:]) > _TEAM_MAX_WIDTH_AT_SMALL_BATCH:
-        return 1
     return max(1, min(budget, MAX_THREADS, work // _MIN_WORK_PER_THREAD, batch_size))
 
 
@@ -184,8 +180,8 @@ def fit_threads(n_threads, batch_size, layer_sizes):
         try:
             team = training_threads(n_threads, batch_size, layer_sizes,
                                     fit_budget(_running_fits))
-            # Only a lone automatic fit of one thread leaves BLAS its threads
-            # (small batches of wide layers: BLAS threads each product).
+            # Only a lone automatic fit of one thread (a small step) leaves
+            # BLAS its threads.
             hold_blas = team > 1 or n_threads is not None or _running_fits > 1
             if hold_blas:
                 if _blas_holders == 0:

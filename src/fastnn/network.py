@@ -106,8 +106,8 @@ class DeepNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         runs single-threaded inside each (threadpoolctl), so n_threads=1 is a
         strictly single-threaded fit (for running several fits side by side).
         None picks by the size of a step: one thread whose matrix products
-        BLAS threads itself for small problems and small batches of wide
-        layers, otherwise up to the cores BLAS may use divided by the fastnn
+        BLAS threads itself for small problems, otherwise a paced team (its
+        first thread steps alone while another process holds a core) of up to the cores BLAS may use divided by the fastnn
         fits running at once in the process (a threaded grid search does not
         oversubscribe), and at most 64 (the core's limit). Results are
         reproducible for a fixed n_threads. A given n_threads above the
@@ -305,8 +305,8 @@ class ShallowNetwork(DenseClassifierMixin, HiddenLayersEstimator):
         runs single-threaded inside each (threadpoolctl), so n_threads=1 is a
         strictly single-threaded fit (for running several fits side by side).
         None picks by the size of a step: one thread whose matrix products
-        BLAS threads itself for small problems and small batches of wide
-        layers, otherwise up to the cores BLAS may use divided by the fastnn
+        BLAS threads itself for small problems, otherwise a paced team (its
+        first thread steps alone while another process holds a core) of up to the cores BLAS may use divided by the fastnn
         fits running at once in the process (a threaded grid search does not
         oversubscribe), and at most 64 (the core's limit). Results are
         reproducible for a fixed n_threads. A given n_threads above the

@@ -102,43 +102,29 @@ FNN_TINY_INLINE void FNN(tiny_derivative)(REAL *delta, const REAL *z, const REAL
     }
 }
 
-/* z[j] = b[j] + sum_k W[k, j] in[k] for every lane: Z_l = A_{l-1} W_l + b_l. */
-FNN_TINY_INLINE void FNN(tiny_forward_product)(const REAL *restrict in, ptrdiff_t n_in,
-                                               const REAL *restrict W, const REAL *restrict b,
-                                               ptrdiff_t n_out, REAL *restrict z)
+/* out[i] = bias[i] + sum_m M[i, m] in[m] for every lane (bias NULL: 0),
+ * M[i, m] = W[i * i_stride + m * m_stride]: with W_l (n_in x n_out,
+ * row-major), i_stride 1 and m_stride n_out give the forward
+ * Z_l = A_{l-1} W_l + b_l; i_stride n_out and m_stride 1 the backward
+ * delta_l @ W_l.T. */
+FNN_TINY_INLINE void FNN(tiny_lane_product)(const REAL *restrict in, ptrdiff_t n_in,
+                                            const REAL *restrict W, ptrdiff_t i_stride,
+                                            ptrdiff_t m_stride, const REAL *restrict bias,
+                                            ptrdiff_t n_out, REAL *restrict out)
 {
-    for (ptrdiff_t j = 0; j < n_out; j++) {
+    for (ptrdiff_t i = 0; i < n_out; i++) {
         REAL sum[FNN_TINY_ROWS];
         for (ptrdiff_t r = 0; r < FNN_TINY_ROWS; r++) {
-            sum[r] = b[j];
+            sum[r] = bias != NULL ? bias[i] : (REAL)0;
         }
-        for (ptrdiff_t k = 0; k < n_in; k++) {
-            const REAL w = W[k * n_out + j];
+        for (ptrdiff_t m = 0; m < n_in; m++) {
+            const REAL w = W[i * i_stride + m * m_stride];
             for (ptrdiff_t r = 0; r < FNN_TINY_ROWS; r++) {
-                sum[r] += w * in[k * FNN_TINY_ROWS + r];
+                sum[r] += w * in[m * FNN_TINY_ROWS + r];
             }
         }
         for (ptrdiff_t r = 0; r < FNN_TINY_ROWS; r++) {
-            z[j * FNN_TINY_ROWS + r] = sum[r];
-        }
-    }
-}
-
-/* below[k] = sum_j W[k, j] delta[j] for every lane: delta_l @ W_l.T. */
-FNN_TINY_INLINE void FNN(tiny_backward_product)(const REAL *restrict delta, ptrdiff_t n_out,
-                                                const REAL *restrict W, ptrdiff_t n_in,
-                                                REAL *restrict below)
-{
-    for (ptrdiff_t k = 0; k < n_in; k++) {
-        REAL sum[FNN_TINY_ROWS] = {0};
-        for (ptrdiff_t j = 0; j < n_out; j++) {
-            const REAL w = W[k * n_out + j];
-            for (ptrdiff_t r = 0; r < FNN_TINY_ROWS; r++) {
-                sum[r] += w * delta[j * FNN_TINY_ROWS + r];
-            }
-        }
-        for (ptrdiff_t r = 0; r < FNN_TINY_ROWS; r++) {
-            below[k * FNN_TINY_ROWS + r] = sum[r];
+            out[i * FNN_TINY_ROWS + r] = sum[r];
         }
     }
 }
@@ -247,9 +233,9 @@ double FNN(fnn_tiny_gradient)(const fnn_tiny_network *net, const REAL *params, c
         const REAL *in = x;
         ptrdiff_t offset = 0;
         for (ptrdiff_t l = 0; l < n_layers; l++) {
-            FNN(tiny_forward_product)(in, sizes[l], params + net->coef_offsets[l],
-                                      params + net->intercept_offsets[l], sizes[l + 1],
-                                      Z + offset);
+            FNN(tiny_lane_product)(in, sizes[l], params + net->coef_offsets[l], 1,
+                                   sizes[l + 1], params + net->intercept_offsets[l],
+                                   sizes[l + 1], Z + offset);
             FNN(tiny_activate)(Z + offset, A + offset, sizes[l + 1], net->activations[l], slope);
             in = A + offset;
             offset += sizes[l + 1] * T;
@@ -278,8 +264,8 @@ double FNN(fnn_tiny_gradient)(const fnn_tiny_network *net, const REAL *params, c
                                  partial + net->coef_offsets[l] * T,
                                  partial + net->intercept_offsets[l] * T);
             if (l > 0) {
-                FNN(tiny_backward_product)(D + offset, sizes[l + 1], params + net->coef_offsets[l],
-                                           sizes[l], D + below);
+                FNN(tiny_lane_product)(D + offset, sizes[l + 1], params + net->coef_offsets[l],
+                                       sizes[l + 1], 1, NULL, sizes[l], D + below);
                 FNN(tiny_derivative)(D + below, Z + below, A + below, sizes[l],
                                      net->activations[l - 1], slope);
             }

@@ -16,10 +16,10 @@
  * checks, the CLI and the network description take their names from there
  * (fastnn.reference, independent of the core, spells the same names, and
  * the estimators' docstrings list them as text; tests hold both to it).
- * Adding an activation: its code and table row here, its case in
- * fastnn_kernels_impl.h (the forward switch of fnn_bias_activation and, for
- * an element-wise one, the derivative's switch of fnn_activation_backward,
- * which the squared loss's output delta also goes through), its NumPy form
+ * Adding an activation: its code and table row here, its case in the
+ * kernels' switches (an element-wise one: in FNN_ELEMENTWISE_ACTIVATIONS
+ * below, which the forward, derivative and fused tiny-step switches expand;
+ * its value and derivative in fastnn_kernels_impl.h), its NumPy form
  * in fastnn/reference.py, its name in the docstrings. New codes go last:
  * the tables' order is the order the names are listed in everywhere. */
 enum fnn_activation {
@@ -33,6 +33,12 @@ enum fnn_activation {
     FNN_EXP = 7,           /* output only: e^z, the log link of the poisson loss */
     FNN_N_ACTIVATIONS = 8
 };
+
+/* CASE(code) for every element-wise activation but the identity: the
+ * kernels' switches make one case of each, a loop specialised for it. */
+#define FNN_ELEMENTWISE_ACTIVATIONS(CASE) \
+    CASE(FNN_SIGMOID) CASE(FNN_TANH) CASE(FNN_RELU) CASE(FNN_LEAKY_RELU) CASE(FNN_ARCTAN) \
+    CASE(FNN_EXP)
 
 enum fnn_loss {
     FNN_LOG_LOSS = 0,      /* sigmoid output, y in {0,1}  */

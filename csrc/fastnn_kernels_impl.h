@@ -172,13 +172,8 @@ void FNN(fnn_bias_activation)(REAL *Z, REAL *A, const REAL *b, ptrdiff_t rows,
     switch (activation) {
 #define FNN_CASE(CODE) \
     case CODE: FNN(bias_activation_rows)(Z, A, b, rows, cols, CODE, slope, dropout); break;
-    FNN_CASE(FNN_SIGMOID)
-    FNN_CASE(FNN_TANH)
-    FNN_CASE(FNN_RELU)
-    FNN_CASE(FNN_LEAKY_RELU)
-    FNN_CASE(FNN_ARCTAN)
+    FNN_ELEMENTWISE_ACTIVATIONS(FNN_CASE)
     FNN_CASE(FNN_SOFTMAX)
-    FNN_CASE(FNN_EXP)
     default: FNN(bias_activation_rows)(Z, A, b, rows, cols, FNN_IDENTITY, slope, dropout);
 #undef FNN_CASE
     }
@@ -217,12 +212,8 @@ void FNN(fnn_activation_backward)(REAL *delta, const REAL *Z, const REAL *A,
     switch (activation) {
 #define FNN_CASE(CODE) \
     case CODE: FNN(activation_backward_all)(delta, Z, A, count, CODE, slope, mask, p); break;
-    FNN_CASE(FNN_SIGMOID)
-    FNN_CASE(FNN_TANH)
-    FNN_CASE(FNN_RELU)
-    FNN_CASE(FNN_LEAKY_RELU)
-    FNN_CASE(FNN_ARCTAN)
-    FNN_CASE(FNN_EXP)  /* output only: the squared loss's delta comes through here */
+    /* FNN_EXP among them is output only: the squared loss's delta comes through here */
+    FNN_ELEMENTWISE_ACTIVATIONS(FNN_CASE)
     default: FNN(activation_backward_all)(delta, Z, A, count, FNN_IDENTITY, slope, mask, p);
 #undef FNN_CASE
     }

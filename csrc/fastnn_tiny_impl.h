@@ -61,12 +61,7 @@ FNN_TINY_INLINE void FNN(tiny_activate)(const REAL *z, REAL *a, ptrdiff_t units,
     switch (activation) {
 #define FNN_CASE(CODE) \
     case CODE: FNN(tiny_activate_values)(z, a, count, CODE, slope); break;
-    FNN_CASE(FNN_SIGMOID)
-    FNN_CASE(FNN_TANH)
-    FNN_CASE(FNN_RELU)
-    FNN_CASE(FNN_LEAKY_RELU)
-    FNN_CASE(FNN_ARCTAN)
-    FNN_CASE(FNN_EXP)
+    FNN_ELEMENTWISE_ACTIVATIONS(FNN_CASE)
 #undef FNN_CASE
     case FNN_SOFTMAX: FNN(tiny_softmax)(z, a, units); break;
     default: FNN(tiny_activate_values)(z, a, count, FNN_IDENTITY, slope);
@@ -91,12 +86,7 @@ FNN_TINY_INLINE void FNN(tiny_derivative)(REAL *delta, const REAL *z, const REAL
     switch (activation) {
 #define FNN_CASE(CODE) \
     case CODE: FNN(tiny_derivative_values)(delta, z, a, count, CODE, slope); break;
-    FNN_CASE(FNN_SIGMOID)
-    FNN_CASE(FNN_TANH)
-    FNN_CASE(FNN_RELU)
-    FNN_CASE(FNN_LEAKY_RELU)
-    FNN_CASE(FNN_ARCTAN)
-    FNN_CASE(FNN_EXP)
+    FNN_ELEMENTWISE_ACTIVATIONS(FNN_CASE)
 #undef FNN_CASE
     default: break; /* FNN_IDENTITY */
     }

@@ -92,7 +92,7 @@ FNN_TINY_INLINE void FNN(tiny_derivative)(REAL *delta, const REAL *z, const REAL
     }
 }
 
-/* out[i] = bias[i] + sum_m M[i, m] in[m] for every lane (bias NULL: 0),
+/* out[i] = bias[i] + sum_m M[i, m] in[m] for every lane,
  * M[i, m] = W[i * i_stride + m * m_stride]: with W_l (n_in x n_out,
  * row-major), i_stride 1 and m_stride n_out give the forward
  * Z_l = A_{l-1} W_l + b_l; i_stride n_out and m_stride 1 the backward
@@ -105,7 +105,7 @@ FNN_TINY_INLINE void FNN(tiny_lane_product)(const REAL *restrict in, ptrdiff_t n
     for (ptrdiff_t i = 0; i < n_out; i++) {
         REAL sum[FNN_TINY_ROWS];
         for (ptrdiff_t r = 0; r < FNN_TINY_ROWS; r++) {
-            sum[r] = bias != NULL ? bias[i] : (REAL)0;
+            sum[r] = bias[i];
         }
         for (ptrdiff_t m = 0; m < n_in; m++) {
             const REAL w = W[i * i_stride + m * m_stride];
@@ -200,6 +200,7 @@ double FNN(fnn_tiny_gradient)(const fnn_tiny_network *net, const REAL *params, c
     REAL *lane_weight = y + n_outputs * T;       /* the row's sample weight; 0 in unused lanes */
     REAL *partial = lane_weight + T;             /* gradient partial sums, laid out like params x T */
     const ptrdiff_t output_offset = (total_units - n_outputs) * T;
+    const REAL no_bias[FNN_TINY_MAX_UNITS] = {0};  /* the backward product's */
     double loss_total = 0.0;
 
     for (ptrdiff_t k = 0; k < n_params * T; k++) {
@@ -255,7 +256,7 @@ double FNN(fnn_tiny_gradient)(const fnn_tiny_network *net, const REAL *params, c
                                  partial + net->intercept_offsets[l] * T);
             if (l > 0) {
                 FNN(tiny_lane_product)(D + offset, sizes[l + 1], params + net->coef_offsets[l],
-                                       sizes[l + 1], 1, NULL, sizes[l], D + below);
+                                       sizes[l + 1], 1, no_bias, sizes[l], D + below);
                 FNN(tiny_derivative)(D + below, Z + below, A + below, sizes[l],
                                      net->activations[l - 1], slope);
             }

@@ -1,9 +1,14 @@
 """fastnn beside its NumPy reference, scikit-learn, PyTorch, JAX and Keras on the same workloads.
 
-    python benchmarks/compare.py [--workloads W1,W3] [--runs 3]
+    python benchmarks/compare.py [--workloads W1,W3,H1] [--runs 3]
                                  [--dtypes float32,float64]
                                  [--output benchmarks/RESULTS.md] [--quick]
                                  [--no-sklearn-defaults]
+
+Workloads (WORKLOADS; all of them by default): W1 logistic regression 30-1,
+W2 2-4-1 tanh (petal), W3 / W4 784-256-128-10 relu at batch 64 / 1024, W5
+12288-20-7-5-1 relu full batch, W6 W3 with dropout, H1 100-64-32-5 relu/softmax
+at batch 32 for 2 epochs.
 
 The last section, "at scikit-learn's defaults" (benchmarks/at_sklearn_defaults.py),
 times fastnn.MLPClassifier / MLPRegressor beside scikit-learn's at equal weights.
@@ -124,6 +129,9 @@ WORKLOADS = {
     "W4": Workload("784-256-128-10 relu/softmax", 60000, (784, 256, 128, 10), "relu", 1024, 3, 0.01, "he", 1.0),
     "W5": Workload("12288-20-7-5-1 relu/sigmoid", 209, (12288, 20, 7, 5, 1), "relu", None, 300, 0.0075, "he", 1.0),
     "W6": Workload("784-256-128-10 relu/softmax, dropout keep 0.8", 60000, (784, 256, 128, 10), "relu", 64, 1, 0.01, "he", 0.8),
+    # A small multiclass network at mini-batch 32 (1250 steps of small
+    # products); n=20 000 keeps a fastnn fit at a few tens of milliseconds.
+    "H1": Workload("100-64-32-5 relu/softmax", 20000, (100, 64, 32, 5), "relu", 32, 2, 0.05, "he", 1.0),
 }
 
 DTYPES = ("float32", "float64")
@@ -208,7 +216,8 @@ _DATA_CACHE = {}
 
 
 def make_data(name, w):
-    """X uniform in [0, 1), labels from a fixed random linear teacher with noise."""
+    """X uniform in [0, 1), labels from a fixed random linear teacher with noise
+    (every workload but W2, which trains on fastnn.datasets.petal)."""
     if name == "W2":
         key = ("petal", w.n)
     else:

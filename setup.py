@@ -57,10 +57,11 @@ class build_ext_for_mode(build_ext):
         MODE_STAMP.write_text(MODE)
 
 
-def core_extension(name, with_csrc=False):
+def core_extension(name, with_csrc=False, sources=(), libraries=()):
     return Extension(
         f"fastnn._core.{name}",
-        sources=[str(CORE / f"{name}.pyx")] + (CSRC if with_csrc else []),
+        sources=[str(CORE / f"{name}.pyx")] + (CSRC if with_csrc else []) + list(sources),
+        libraries=list(libraries),
         include_dirs=["csrc", np.get_include()],
         depends=CSRC_HEADERS + [str(p) for p in CORE.glob("*.pxd")],
         extra_compile_args=compile_args + ["-pthread"],
@@ -73,7 +74,9 @@ def core_extension(name, with_csrc=False):
 extensions = [
     core_extension("build"),
     core_extension("vocabulary"),
-    core_extension("blas"),
+    # oneDNN's loader lives in the one module that calls it (its state is
+    # per module); libdl for dlopen on glibc before 2.34
+    core_extension("blas", sources=["csrc/fastnn_onednn.c"], libraries=["dl"]),
     core_extension("stack"),
     core_extension("dense", with_csrc=True),
     core_extension("train", with_csrc=True),

@@ -6,11 +6,31 @@ transpose, so the row-major product C = op(A) op(B) is computed as the
 column-major product C^T = op(B)^T op(A)^T: swap the operands (and m with n),
 keep the transpose flags. No copy is ever made.
 
-A wrapper and nothing else: every call goes to BLAS. Where a small C loop
-beats BLAS for a layer's product, fastnn/_core/products.pxd chooses it.
+Every call goes to BLAS, except float32 products of at least
+ONEDNN_MIN_PRODUCT multiply-adds on a thread that opted in (the training
+team's members) when oneDNN is loaded (csrc/fastnn_onednn.h says why and
+how; fastnn/_onednn.py finds the library). Where a small C loop beats both
+for a layer's product, fastnn/_core/products.pxd chooses it.
 """
 from cython cimport floating
 from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+cdef extern from "fastnn_onednn.h" nogil:
+    int fnn_onednn_load(const char* path)
+    const char* fnn_onednn_error()
+    int fnn_onednn_available()
+    void fnn_onednn_disable()
+    int fnn_onednn_use_on_this_thread(int on)
+    int fnn_onednn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                         const float* A, int lda, const float* B, int ldb, float beta,
+                         float* C, int ldc)
+    const char* fnn_onednn_kernel(int trans_a, int trans_b, int m, int n, int k)
+
+cdef enum:
+    # Below this many multiply-adds OpenBLAS's small-matrix paths win (32 x 32
+    # x 5: oneDNN 21 GFLOP/s, OpenBLAS 25-64); from here on oneDNN does
+    # (32 x 64 x 32: 149 against 69-218; benchmarks/kernels.py).
+    ONEDNN_MIN_PRODUCT = 16384
 
 
 cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
@@ -21,6 +41,11 @@ cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
 
     op(A) is m x k, op(B) is k x n; lda, ldb, ldc are row strides in elements.
     """
+    if floating is float:
+        if (<long> m * n * k >= ONEDNN_MIN_PRODUCT
+                and fnn_onednn_sgemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb,
+                                     beta, C, ldc) == 0):
+            return
     cdef char ta = b'T' if trans_a else b'N'
     cdef char tb = b'T' if trans_b else b'N'
     # cython_blas takes non-const pointers; it never writes A or B.
@@ -32,10 +57,39 @@ cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
               <double*> A, &lda, &beta, C, &ldc)
 
 
+cdef int use_onednn_here(int on) noexcept nogil:
+    return fnn_onednn_use_on_this_thread(on)
+
+
+def load_onednn(path):
+    """Load oneDNN from `path` (libdnnl.so.3); None on success, else why not."""
+    cdef bytes encoded = path.encode()
+    if fnn_onednn_load(encoded) == 0:
+        return None
+    return fnn_onednn_error().decode(errors="replace")
+
+
+def onednn_available():
+    """Whether float32 products of the training team go to oneDNN."""
+    return bool(fnn_onednn_available())
+
+
+def disable_onednn():
+    """BLAS for every product from now on (tests, and FASTNN_ONEDNN=0)."""
+    fnn_onednn_disable()
+
+
+def onednn_kernel(bint trans_a, bint trans_b, int m, int n, int k):
+    """oneDNN's name of the kernel it runs for that float32 product ("": none)."""
+    return fnn_onednn_kernel(trans_a, trans_b, m, n, k).decode(errors="replace")
+
+
 def gemm_checked(bint trans_a, bint trans_b, double alpha,
                  const floating[:, :] A, const floating[:, :] B,
-                 double beta, floating[:, :] C):
+                 double beta, floating[:, :] C, bint onednn=False):
     """Python twin of `gemm` for the tests: C = alpha op(A) op(B) + beta C, in place.
+    onednn: run it as a member of the training team would (float32 products
+    may go to oneDNN).
 
     Each matrix needs unit stride along its rows; its row stride becomes the
     leading dimension, so views into larger arrays exercise lda/ldb/ldc.
@@ -60,6 +114,11 @@ def gemm_checked(bint trans_a, bint trans_b, double alpha,
     cdef int lda = max(A.shape[1], A.strides[0] // item)
     cdef int ldb = max(B.shape[1], B.strides[0] // item)
     cdef int ldc = max(C.shape[1], C.strides[0] // item)
+    cdef int before
     with nogil:
+        if onednn:
+            before = use_onednn_here(1)
         gemm(trans_a, trans_b, m, n, k, <floating> alpha, &A[0, 0], lda,
              &B[0, 0], ldb, <floating> beta, &C[0, 0], ldc)
+        if onednn:
+            use_onednn_here(before)

@@ -22,6 +22,7 @@ from libc.math cimport pow, isfinite, NAN
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from fastnn._core.blas cimport use_onednn_here
 
 import numpy as np
 from scipy import sparse as scipy_sparse
@@ -747,12 +748,15 @@ cdef void run_team(int n_threads, void (*member)(void* context, int thread) noex
 
 
 cdef void team_member(void* context, int thread) noexcept nogil:
-    """Entry point of each thread of the team: one loop for both precisions."""
+    """Entry point of each thread of the team: one loop for both precisions.
+    Its float32 products may go to oneDNN, on this thread alone."""
     cdef Shared* shared = <Shared*> context
+    cdef int onednn_before = use_onednn_here(1)
     if shared.is_double:
         run_epochs(shared, thread, <double*> shared.params)
     else:
         run_epochs(shared, thread, <float*> shared.params)
+    use_onednn_here(onednn_before)
 
 
 def train(DenseStack stack, floating[::1] params, X, const floating[:, ::1] Y, plan, optimizer,
@@ -953,10 +957,12 @@ cdef void full_batch_rows(FullBatch* job, int thread, const floating* params) no
 
 cdef void full_batch_member(void* context, int thread) noexcept nogil:
     cdef FullBatch* job = <FullBatch*> context
+    cdef int onednn_before = use_onednn_here(1)
     if job.is_double:
         full_batch_rows(job, thread, <const double*> job.params)
     else:
         full_batch_rows(job, thread, <const float*> job.params)
+    use_onednn_here(onednn_before)
 
 
 def loss_gradient(DenseStack stack, const floating[::1] params, X, const floating[:, ::1] Y,

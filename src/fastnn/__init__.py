@@ -1,8 +1,9 @@
 """fastnn: logistic regression, shallow and deep networks trained by compiled code."""
-# Submodules the README calls as fastnn.gradcheck.gradcheck(...) and
-# fastnn.datasets.xnor() after a plain `import fastnn` (both light: NumPy,
-# scikit-learn and the compiled core, which the estimators import anyway).
-from fastnn import datasets, gradcheck
+# Submodules the README calls as fastnn.gradcheck.gradcheck(...),
+# fastnn.datasets.xnor() and fastnn.onnx.to_onnx(model) after a plain
+# `import fastnn` (all light: NumPy, scikit-learn and the compiled core, which
+# the estimators import anyway; fastnn.onnx imports onnx only when it exports).
+from fastnn import datasets, gradcheck, onnx
 from fastnn.linear import LogisticRegression
 from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.network import DeepNetwork, ShallowNetwork
@@ -15,5 +16,5 @@ from fastnn._threads import ThreadOversubscriptionWarning
 __all__ = ["LogisticRegression", "ShallowNetwork", "DeepNetwork", "DeepRegressor",
            "MLPClassifier", "MLPRegressor", "load",
            "split", "diagnose", "Diagnosis", "TrainingProgress", "ThreadOversubscriptionWarning",
-           "datasets", "gradcheck"]
+           "datasets", "gradcheck", "onnx"]
 __version__ = "0.1.0"

@@ -294,11 +294,15 @@ class DenseEstimator(BaseEstimator):
             raise ValueError(f"dtype must be float32, float64 or None; got {self.dtype!r}")
         return dtype
 
+    def _layer_activations(self, layer_sizes):
+        """The activation of each layer: the hidden ones, then the output's
+        (the vocabulary's names; the core and fastnn.onnx read them here)."""
+        output, _ = self._output_activation_and_loss(layer_sizes[-1])
+        return [self._hidden_activation()] * (len(layer_sizes) - 2) + [output]
+
     def _stack(self, layer_sizes, n_outputs, keep_probs=None):
-        hidden = self._hidden_activation()
-        output, loss = self._output_activation_and_loss(n_outputs)
-        activations = [hidden] * (len(layer_sizes) - 2) + [output]
-        return DenseStack(layer_sizes, activations, loss,
+        _, loss = self._output_activation_and_loss(n_outputs)
+        return DenseStack(layer_sizes, self._layer_activations(layer_sizes), loss,
                           float(getattr(self, "leaky_slope", 0.01)), float(self.l2), keep_probs)
 
     def _dev_monitor(self, X, Y, sample_weight, dev, stack, params, split_seed,

@@ -2,7 +2,8 @@
 
 With no arguments it runs the main job: a DeepNetwork on scikit-learn's
 bundled handwritten digits, the notes' workflow from split to diagnosis.
-`fastnn train` and `fastnn predict` work on CSV files or bundled data sets.
+`fastnn train` and `fastnn predict` work on CSV files or bundled data sets;
+`fastnn export` writes a saved model as ONNX (fastnn.onnx).
 
 Bad input (a malformed CSV, an option out of range, a refused model file)
 ends with one line `fastnn: <what is wrong>` on standard error and exit
@@ -477,6 +478,30 @@ def predict(args):
     return 0
 
 
+def export(args):
+    import fastnn
+    from fastnn import persistence
+    from fastnn.onnx import to_onnx
+    model = fastnn.load(args.model)
+    width = model.coefs_[0].shape[0]   # load checks n_features_in_ against it
+    # The graph takes the raw feature columns, as `predict` does: the scaling
+    # `train` stored beside the model is its first step.
+    scaling = Path(args.model).with_name("scaling.npz")
+    input_scaling = _scaling(scaling, width) if scaling.exists() else None
+    try:
+        proto = to_onnx(model, input_scaling=input_scaling)
+    except ImportError as error:   # onnx is an optional dependency
+        raise InputError(str(error)) from None
+    data = proto.SerializeToString()
+    # A failed write leaves whatever args.output held before.
+    persistence.atomic_write(args.output, lambda file: file.write(data))
+    outputs = ", ".join(output.name for output in proto.graph.output)
+    print(f"wrote {args.output}: {type(model).__name__}, {model.coefs_[0].dtype.name}, "
+          f"input X (n x {width}), outputs {outputs}"
+          + (f"; {scaling} applied first" if input_scaling is not None else ""))
+    return 0
+
+
 def parser():
     main = argparse.ArgumentParser(
         prog="fastnn",
@@ -524,6 +549,12 @@ def parser():
     use.add_argument("data", help="UTF-8 CSV of the model's feature columns, numbers only")
     use.add_argument("--header", choices=("auto", "yes", "no"), default="auto", help=HEADER_HELP)
     use.add_argument("--output", default=None, help="predictions CSV (default: standard output)")
+    convert = commands.add_parser(
+        "export", help="write a saved model as an ONNX file (needs pip install fastnn[onnx])")
+    convert.add_argument("model", help="model.npz written by 'train' or save(); scaling.npz "
+                                       "beside it becomes the graph's first step")
+    convert.add_argument("output", help="the ONNX file to write (replaced whole, or left as "
+                                        "it was)")
     return main
 
 
@@ -539,13 +570,15 @@ def _message(error):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("train", "predict", "-h", "--help"):
+    if not argv or argv[0] not in ("train", "predict", "export", "-h", "--help"):
         argv = ["train"] + argv  # the main job: train with the defaults
     arguments = parser().parse_args(argv)
     try:
         if arguments.command == "train":
             _check_train_options(arguments)
             return train(arguments)
+        if arguments.command == "export":
+            return export(arguments)
         return predict(arguments)
     except (ValueError, OSError, csv.Error) as error:
         # ValueError covers scikit-learn's validation errors (InvalidParameterError

@@ -92,11 +92,15 @@ class _MultilayerPerceptron(BaseEstimator):
                 setattr(self, name, value)
 
     # -- the network, as the core holds it -------------------------------
-    def _stack(self, layer_units):
+    def _layer_activations(self, layer_units):
+        """The core's name of each layer's activation: the hidden ones, then
+        the output's (fastnn.onnx reads them here too)."""
         hidden = CORE_ACTIVATION[self.activation]
-        activations = [hidden] * (len(layer_units) - 2) + [CORE_ACTIVATION[self.out_activation_]]
-        return DenseStack(layer_units, activations, CORE_LOSS[self.out_activation_],
-                          l2=float(self.alpha))
+        return [hidden] * (len(layer_units) - 2) + [CORE_ACTIVATION[self.out_activation_]]
+
+    def _stack(self, layer_units):
+        return DenseStack(layer_units, self._layer_activations(layer_units),
+                          CORE_LOSS[self.out_activation_], l2=float(self.alpha))
 
     def _loss_scale(self):
         """scikit-learn's squared error is the mean over the outputs (its

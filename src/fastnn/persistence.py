@@ -123,7 +123,7 @@ def save(model, path):
         _write_archive(buffer, metadata_bytes, arrays)
         path.write(buffer.getvalue())
         return
-    _atomic_write(os.fspath(path), metadata_bytes, arrays)
+    atomic_write(os.fspath(path), lambda file: _write_archive(file, metadata_bytes, arrays))
 
 
 def _serialise(model, name):
@@ -222,7 +222,14 @@ def _write_archive(file, metadata_bytes, arrays):
                 np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
 
 
-def _atomic_write(target, metadata_bytes, arrays):
+def atomic_write(target, write):
+    """Replace the file `target` in one step: `write(file)` fills a
+    temporary file beside it (binary), which is flushed to disk and renamed
+    onto `target`, so `target` holds either its previous contents or the whole
+    new file, also when `write` fails (the exception propagates and the
+    temporary file is removed) or the process is killed. The new file keeps
+    the old one's permissions (a new one gets the umask's). `save` and the
+    command line's `export` write through it."""
     target = os.path.realpath(target)  # a symbolic link stays one, pointing at the new file
     folder, base = os.path.split(target)
     try:
@@ -235,7 +242,7 @@ def _atomic_write(target, metadata_bytes, arrays):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), target) from None
     try:
         with os.fdopen(descriptor, "wb") as file:
-            _write_archive(file, metadata_bytes, arrays)
+            write(file)
             file.flush()
             if hasattr(os, "fchmod"):
                 os.fchmod(file.fileno(), mode)  # mkstemp's 0600 would be private

@@ -70,3 +70,23 @@ def test_gemm_rejects_mismatched_shapes():
     C = np.ones((2, 2))
     with pytest.raises(ValueError, match="op\\(B\\)"):
         gemm_checked(False, False, 1.0, A, B, 0.0, C)
+
+
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True)])
+def test_gemm_seconds_times_the_product_it_computes(trans_a, trans_b, dtype):
+    """benchmarks/kernels.py's timer runs the real product into C (so the
+    figure is of a product, not of a call that did nothing) and refuses
+    operands that do not fit."""
+    from fastnn._core.blas import gemm_seconds
+    rng = np.random.default_rng(5)
+    m, k, n = 9, 14, 6
+    A = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+    B = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+    C = np.full((m, n), np.nan, dtype)
+    seconds = gemm_seconds(trans_a, trans_b, A, B, C, 3)
+    assert 0 < seconds < 1
+    expected = (A.T if trans_a else A).astype(np.float64) @ (B.T if trans_b else B)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    with pytest.raises(ValueError, match="does not fit"):
+        gemm_seconds(trans_a, trans_b, A, B, np.empty((m, n + 1), dtype), 1)

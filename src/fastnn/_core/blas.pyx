@@ -13,6 +13,7 @@ how; fastnn/_onednn.py finds the library). Where a small C loop beats both
 for a layer's product, fastnn/_core/products.pxd chooses it.
 """
 from cython cimport floating
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 cdef extern from "fastnn_onednn.h" nogil:
@@ -122,3 +123,35 @@ def gemm_checked(bint trans_a, bint trans_b, double alpha,
              &B[0, 0], ldb, <floating> beta, &C[0, 0], ldc)
         if onednn:
             use_onednn_here(before)
+
+
+def gemm_seconds(bint trans_a, bint trans_b, const floating[:, ::1] A,
+                 const floating[:, ::1] B, floating[:, ::1] C, int repeats,
+                 bint onednn=False):
+    """The fastest of `repeats` calls of `gemm` for C = op(A) op(B), in
+    seconds, timed without the GIL around each call alone (no Python in the
+    figure): benchmarks/kernels.py's measurement. onednn as for gemm_checked."""
+    cdef int m = C.shape[0], n = C.shape[1]
+    cdef int k = A.shape[0] if trans_a else A.shape[1]
+    if ((A.shape[1] if trans_a else A.shape[0]) != m or (B.shape[1] if trans_b else B.shape[0]) != k
+            or (B.shape[0] if trans_b else B.shape[1]) != n or m == 0 or n == 0 or k == 0):
+        raise ValueError("op(A) op(B) does not fit C")
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
+    cdef timespec start, end
+    cdef double best = 1e300, seconds
+    cdef int r, before = 0
+    with nogil:
+        if onednn:
+            before = use_onednn_here(1)
+        for r in range(repeats):
+            clock_gettime(CLOCK_MONOTONIC, &start)
+            gemm(trans_a, trans_b, m, n, k, <floating> 1.0, &A[0, 0], <int> A.shape[1],
+                 &B[0, 0], <int> B.shape[1], <floating> 0.0, &C[0, 0], n)
+            clock_gettime(CLOCK_MONOTONIC, &end)
+            seconds = (end.tv_sec - start.tv_sec) + 1e-9 * (end.tv_nsec - start.tv_nsec)
+            if seconds < best:
+                best = seconds
+        if onednn:
+            use_onednn_here(before)
+    return best

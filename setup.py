@@ -76,7 +76,7 @@ extensions = [
     core_extension("vocabulary"),
     # oneDNN's loader lives in the one module that calls it (its state is
     # per module); libdl for dlopen on glibc before 2.34
-    core_extension("blas", sources=["csrc/fastnn_onednn.c"], libraries=["dl"]),
+    core_extension("blas", sources=["csrc/fastnn_onednn.c", "csrc/fastnn_narrow.c"], libraries=["dl"]),
     core_extension("stack"),
     core_extension("dense", with_csrc=True),
     core_extension("train", with_csrc=True),

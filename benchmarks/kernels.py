@@ -77,11 +77,14 @@ def fastnn_rows(budget):
             for threads in (1, 2):
                 with threadpool_limits(limits=threads, user_api="blas"):
                     cell[f"OpenBLAS {threads}t"] = flop / blas.gemm_seconds(
-                        op == "TN", op == "NT", A, B, C, reps) * 1e-9
+                        op == "TN", op == "NT", A, B, C, reps, kernel="blas") * 1e-9
+            if op != "NT":
+                cell["fastnn narrow 1t"] = flop / blas.gemm_seconds(
+                    op == "TN", False, A, B, C, reps, kernel="narrow") * 1e-9
             if dtype == "float32" and blas.onednn_available():
                 with threadpool_limits(limits=1, user_api="blas"):
                     cell["oneDNN 1t"] = flop / blas.gemm_seconds(
-                        op == "TN", op == "NT", A, B, C, reps, onednn=True) * 1e-9
+                        op == "TN", op == "NT", A, B, C, reps, kernel="onednn") * 1e-9
             rows[(label, dtype)] = cell
     return rows
 

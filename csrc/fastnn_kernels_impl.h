@@ -381,10 +381,7 @@ void FNN(fnn_row_dots)(const REAL *A, ptrdiff_t rows, ptrdiff_t n, const REAL *w
                             FNN(dot_rows)(A, rows, n, w, z))
 }
 
-/* A row of up to FNN_LANES_OF(REAL) values as one SIMD register (GCC vector
- * extension: AVX on the v3/v4 clones, SSE pairs on the baseline). */
-typedef REAL FNN(lanes) __attribute__((vector_size(32)));
-#define FNN_LANES_OF(T) ((ptrdiff_t)(32 / sizeof(T)))
+#include "fastnn_lanes_impl.h"
 
 /* sum[:] += xi * row[0..n), a vector at a time. `whole`: load whole
  * vectors, reading (and then ignoring) up to a vector's worth of values past

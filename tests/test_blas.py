@@ -12,10 +12,16 @@ SHAPES = [(3, 4, 5), (1, 7, 3), (6, 1, 2), (5, 4, 1), (1, 1, 1), (17, 9, 33),
           (8, 2, 50), (2, 8, 51), (9, 3, 7), (3, 11, 61), (20, 1, 203), (1, 20, 3), (5, 7, 2)]
 
 
+# gemm's own choice (as the training team makes it), and each kernel forced
+# (the narrow kernel leaves a transposed B to BLAS)
+KERNELS = ["auto", "blas", "narrow"]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("m, n, k", SHAPES)
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("trans_b", [False, True])
-def test_gemm_matches_matmul(m, n, k, trans_a, trans_b, dtype):
+def test_gemm_matches_matmul(m, n, k, trans_a, trans_b, kernel, dtype):
     rng = np.random.default_rng(m * 100 + n * 10 + k)
     A = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
     B = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
@@ -24,16 +30,17 @@ def test_gemm_matches_matmul(m, n, k, trans_a, trans_b, dtype):
     op_A = A.T if trans_a else A
     op_B = B.T if trans_b else B
     expected = alpha * (op_A.astype(np.float64) @ op_B.astype(np.float64)) + beta * C
-    gemm_checked(trans_a, trans_b, dtype(alpha), A, B, dtype(beta), C)
+    gemm_checked(trans_a, trans_b, dtype(alpha), A, B, dtype(beta), C, kernel=kernel)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("m, n, k", [(4, 3, 5), (40, 30, 50), (7, 1, 5), (6, 4, 1)],
                          ids=["small", "large", "one column", "rank one"])
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("trans_b", [False, True])
-def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, dtype):
+def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, kernel, dtype):
     """Views into wider arrays: the row stride becomes lda/ldb/ldc, and the
     columns outside the view are neither read nor written."""
     rng = np.random.default_rng(7)
@@ -45,7 +52,7 @@ def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, dtype):
     C = big_C[1:1 + m, 3:3 + n]
     untouched = big_C.copy()
     expected = (A.T if trans_a else A).astype(np.float64) @ (B.T if trans_b else B).astype(np.float64)
-    gemm_checked(trans_a, trans_b, 1.0, A, B, 0.0, C)
+    gemm_checked(trans_a, trans_b, 1.0, A, B, 0.0, C, kernel=kernel)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
     mask = np.ones_like(big_C, dtype=bool)
@@ -53,14 +60,15 @@ def test_gemm_honours_leading_dimensions(trans_a, trans_b, m, n, k, dtype):
     np.testing.assert_array_equal(big_C[mask], untouched[mask])
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("size", [2, 40], ids=["small", "large"])
 @pytest.mark.parametrize("trans_a", [False, True])
-def test_gemm_beta_zero_ignores_nan_in_output(size, trans_a, dtype):
+def test_gemm_beta_zero_ignores_nan_in_output(size, trans_a, kernel, dtype):
     """beta = 0 means C is overwritten, never read: the loop relies on it."""
     A = np.ones((3 * size, size) if trans_a else (size, 3 * size), dtype=dtype)
     B = np.ones((3 * size, size), dtype=dtype)
     C = np.full((size, size), np.nan, dtype=dtype)
-    gemm_checked(trans_a, False, 1.0, A, B, 0.0, C)
+    gemm_checked(trans_a, False, 1.0, A, B, 0.0, C, kernel=kernel)
     np.testing.assert_array_equal(C, np.full((size, size), 3.0 * size))
 
 

@@ -41,7 +41,7 @@ def product_case(m, n, k, trans_a, trans_b, seed):
 def test_onednn_product_matches_float64(m, n, k, trans_a, trans_b, alpha, beta):
     A, B, C, exact = product_case(m, n, k, trans_a, trans_b, m * n + k)
     expected = alpha * exact + beta * C.astype(np.float64)
-    gemm_checked(trans_a, trans_b, alpha, A, B, beta, C, onednn=True)
+    gemm_checked(trans_a, trans_b, alpha, A, B, beta, C, kernel="onednn")
     scale = np.abs(alpha) * np.abs(exact).max() + abs(beta) * 4
     np.testing.assert_allclose(C, expected, rtol=0, atol=2e-6 * scale * np.sqrt(k))
 
@@ -62,7 +62,7 @@ def test_onednn_honours_row_strides(trans_a, trans_b):
     C = big_C[1:m + 1, 3:n + 3]
     outside = big_C.copy()
     expected = (A.T if trans_a else A).astype(np.float64) @ (B.T if trans_b else B).astype(np.float64)
-    gemm_checked(trans_a, trans_b, 1.0, A, B, 0.0, C, onednn=True)
+    gemm_checked(trans_a, trans_b, 1.0, A, B, 0.0, C, kernel="onednn")
     np.testing.assert_allclose(C, expected, rtol=0, atol=2e-6 * np.abs(expected).max() * np.sqrt(k))
     outside[1:m + 1, 3:n + 3] = C
     np.testing.assert_array_equal(big_C, outside)

@@ -1,16 +1,24 @@
 # cython: language_level=3
-"""Row-major GEMM over the BLAS that SciPy ships.
+"""Row-major GEMM: the one place that picks the kernel of every matrix
+product of a step, by shape and dtype.
 
-BLAS is column-major. A row-major matrix read as column-major is its
-transpose, so the row-major product C = op(A) op(B) is computed as the
-column-major product C^T = op(B)^T op(A)^T: swap the operands (and m with n),
-keep the transpose flags. No copy is ever made.
+- Narrow results (each row of C at most NARROW_MAX_COLUMNS values: the
+  products into a layer of few units and their weight gradients) go to
+  fastnn's own kernel (csrc/fastnn_narrow_impl.h), where BLAS's wide tiles
+  run at a third to a half of the core's peak.
+- float32 products of at least ONEDNN_MIN_PRODUCT multiply-adds on a thread
+  that opted in (the training team's members) go to oneDNN when it is
+  loaded (csrc/fastnn_onednn.h says why and how; fastnn/_onednn.py finds
+  the library).
+- Everything else goes to the BLAS that SciPy ships. BLAS is column-major: a
+  row-major matrix read as column-major is its transpose, so the row-major
+  product C = op(A) op(B) is computed as the column-major product
+  C^T = op(B)^T op(A)^T: swap the operands (and m with n), keep the
+  transpose flags. No copy is ever made.
 
-Every call goes to BLAS, except float32 products of at least
-ONEDNN_MIN_PRODUCT multiply-adds on a thread that opted in (the training
-team's members) when oneDNN is loaded (csrc/fastnn_onednn.h says why and
-how; fastnn/_onednn.py finds the library). Where a small C loop beats both
-for a layer's product, fastnn/_core/products.pxd chooses it.
+Where a small C loop beats all of them for a layer's product (a few rows or
+one unit), fastnn/_core/products.pxd chooses it. benchmarks/kernels.py
+measures the candidates on the step's shapes (benchmarks/KERNELS.md).
 """
 from cython cimport floating
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
@@ -27,23 +35,64 @@ cdef extern from "fastnn_onednn.h" nogil:
                          float* C, int ldc)
     const char* fnn_onednn_kernel(int trans_a, int trans_b, int m, int n, int k)
 
+cdef extern from "fastnn_narrow.h" nogil:
+    void fnn_narrow_gemm_f32(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, double alpha,
+                             const float* A, Py_ssize_t a_row, Py_ssize_t a_col,
+                             const float* B, Py_ssize_t ldb, double beta, float* C,
+                             Py_ssize_t ldc)
+    void fnn_narrow_gemm_f64(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, double alpha,
+                             const double* A, Py_ssize_t a_row, Py_ssize_t a_col,
+                             const double* B, Py_ssize_t ldb, double beta, double* C,
+                             Py_ssize_t ldc)
+
 cdef enum:
     # Below this many multiply-adds OpenBLAS's small-matrix paths win (32 x 32
     # x 5: oneDNN 21 GFLOP/s, OpenBLAS 25-64); from here on oneDNN does
     # (32 x 64 x 32: 149 against 69-218; benchmarks/kernels.py).
     ONEDNN_MIN_PRODUCT = 16384
+    # The widest C that fastnn's narrow kernel takes: four vectors a row
+    # (FNN_NARROW_MAX_VECTORS), 32 floats or 16 doubles.
+    NARROW_MAX_BYTES = 128
+
+# Which kernel a product goes to: AUTO is gemm's own choice; the others
+# force one, for the tests and benchmarks/kernels.py (ONEDNN: as a member
+# of the training team would, falling back to BLAS where oneDNN declines).
+cdef enum Kernel:
+    AUTO, BLAS, ONEDNN, NARROW
+
+KERNELS = {"auto": AUTO, "blas": BLAS, "onednn": ONEDNN, "narrow": NARROW}
 
 
-cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
-               floating alpha, const floating* A, int lda,
-               const floating* B, int ldb,
-               floating beta, floating* C, int ldc) noexcept nogil:
-    """C (m x n) = alpha * op(A) @ op(B) + beta * C, all row-major.
+cdef inline bint narrow_wins(bint trans_a, bint trans_b, int n,
+                             Py_ssize_t item) noexcept nogil:
+    """Whether fastnn's narrow kernel takes C = op(A) op(B) (n columns of
+    `item` bytes): B must be read row by row (not transposed)."""
+    return not trans_b and n * item <= NARROW_MAX_BYTES
 
-    op(A) is m x k, op(B) is k x n; lda, ldb, ldc are row strides in elements.
-    """
+
+cdef void narrow_gemm(bint trans_a, int m, int n, int k, floating alpha,
+                      const floating* A, int lda, const floating* B, int ldb,
+                      floating beta, floating* C, int ldc) noexcept nogil:
+    # op(A)[i, r] = A[i * a_row + r * a_col]
+    cdef Py_ssize_t a_row = 1 if trans_a else lda
+    cdef Py_ssize_t a_col = lda if trans_a else 1
     if floating is float:
-        if (<long> m * n * k >= ONEDNN_MIN_PRODUCT
+        fnn_narrow_gemm_f32(m, n, k, alpha, A, a_row, a_col, B, ldb, beta, C, ldc)
+    else:
+        fnn_narrow_gemm_f64(m, n, k, alpha, A, a_row, a_col, B, ldb, beta, C, ldc)
+
+
+cdef void gemm_with(Kernel kernel, bint trans_a, bint trans_b, int m, int n, int k,
+                    floating alpha, const floating* A, int lda,
+                    const floating* B, int ldb,
+                    floating beta, floating* C, int ldc) noexcept nogil:
+    """gemm through `kernel` (AUTO: gemm's choice)."""
+    if kernel == NARROW or (kernel == AUTO and narrow_wins(trans_a, trans_b, n, sizeof(floating))):
+        if not trans_b:
+            narrow_gemm(trans_a, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+            return
+    if floating is float:
+        if ((kernel == ONEDNN or (kernel == AUTO and <long> m * n * k >= ONEDNN_MIN_PRODUCT))
                 and fnn_onednn_sgemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb,
                                      beta, C, ldc) == 0):
             return
@@ -56,6 +105,17 @@ cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
     else:
         dgemm(&tb, &ta, &n, &m, &k, &alpha, <double*> B, &ldb,
               <double*> A, &lda, &beta, C, &ldc)
+
+
+cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k,
+               floating alpha, const floating* A, int lda,
+               const floating* B, int ldb,
+               floating beta, floating* C, int ldc) noexcept nogil:
+    """C (m x n) = alpha * op(A) @ op(B) + beta * C, all row-major.
+
+    op(A) is m x k, op(B) is k x n; lda, ldb, ldc are row strides in elements.
+    """
+    gemm_with(AUTO, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
 
 
 cdef int use_onednn_here(int on) noexcept nogil:
@@ -85,12 +145,19 @@ def onednn_kernel(bint trans_a, bint trans_b, int m, int n, int k):
     return fnn_onednn_kernel(trans_a, trans_b, m, n, k).decode(errors="replace")
 
 
+cdef Kernel kernel_named(str name) except *:
+    if name not in KERNELS:
+        raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {name!r}")
+    return KERNELS[name]
+
+
 def gemm_checked(bint trans_a, bint trans_b, double alpha,
                  const floating[:, :] A, const floating[:, :] B,
-                 double beta, floating[:, :] C, bint onednn=False):
+                 double beta, floating[:, :] C, str kernel="auto"):
     """Python twin of `gemm` for the tests: C = alpha op(A) op(B) + beta C, in place.
-    onednn: run it as a member of the training team would (float32 products
-    may go to oneDNN).
+    kernel: "auto" (gemm's choice, as a member of the training team makes
+    it), or one forced: "blas", "onednn" (float32; BLAS where oneDNN
+    declines) or "narrow".
 
     Each matrix needs unit stride along its rows; its row stride becomes the
     leading dimension, so views into larger arrays exercise lda/ldb/ldc.
@@ -115,22 +182,21 @@ def gemm_checked(bint trans_a, bint trans_b, double alpha,
     cdef int lda = max(A.shape[1], A.strides[0] // item)
     cdef int ldb = max(B.shape[1], B.strides[0] // item)
     cdef int ldc = max(C.shape[1], C.strides[0] // item)
+    cdef Kernel chosen = kernel_named(kernel)
     cdef int before
     with nogil:
-        if onednn:
-            before = use_onednn_here(1)
-        gemm(trans_a, trans_b, m, n, k, <floating> alpha, &A[0, 0], lda,
-             &B[0, 0], ldb, <floating> beta, &C[0, 0], ldc)
-        if onednn:
-            use_onednn_here(before)
+        before = use_onednn_here(1)
+        gemm_with(chosen, trans_a, trans_b, m, n, k, <floating> alpha, &A[0, 0], lda,
+                  &B[0, 0], ldb, <floating> beta, &C[0, 0], ldc)
+        use_onednn_here(before)
 
 
 def gemm_seconds(bint trans_a, bint trans_b, const floating[:, ::1] A,
                  const floating[:, ::1] B, floating[:, ::1] C, int repeats,
-                 bint onednn=False):
+                 str kernel="auto"):
     """The fastest of `repeats` calls of `gemm` for C = op(A) op(B), in
     seconds, timed without the GIL around each call alone (no Python in the
-    figure): benchmarks/kernels.py's measurement. onednn as for gemm_checked."""
+    figure): benchmarks/kernels.py's measurement. kernel as for gemm_checked."""
     cdef int m = C.shape[0], n = C.shape[1]
     cdef int k = A.shape[0] if trans_a else A.shape[1]
     if ((A.shape[1] if trans_a else A.shape[0]) != m or (B.shape[1] if trans_b else B.shape[0]) != k
@@ -140,18 +206,18 @@ def gemm_seconds(bint trans_a, bint trans_b, const floating[:, ::1] A,
         raise ValueError("repeats must be at least 1")
     cdef timespec start, end
     cdef double best = 1e300, seconds
+    cdef Kernel chosen = kernel_named(kernel)
     cdef int r, before = 0
     with nogil:
-        if onednn:
-            before = use_onednn_here(1)
+        before = use_onednn_here(1)
         for r in range(repeats):
             clock_gettime(CLOCK_MONOTONIC, &start)
-            gemm(trans_a, trans_b, m, n, k, <floating> 1.0, &A[0, 0], <int> A.shape[1],
-                 &B[0, 0], <int> B.shape[1], <floating> 0.0, &C[0, 0], n)
+            gemm_with(chosen, trans_a, trans_b, m, n, k, <floating> 1.0, &A[0, 0],
+                      <int> A.shape[1], &B[0, 0], <int> B.shape[1], <floating> 0.0,
+                      &C[0, 0], n)
             clock_gettime(CLOCK_MONOTONIC, &end)
             seconds = (end.tv_sec - start.tv_sec) + 1e-9 * (end.tv_nsec - start.tv_nsec)
             if seconds < best:
                 best = seconds
-        if onednn:
-            use_onednn_here(before)
+        use_onednn_here(before)
     return best

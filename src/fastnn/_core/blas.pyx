@@ -50,9 +50,20 @@ cdef enum:
     # x 5: oneDNN 21 GFLOP/s, OpenBLAS 25-64); from here on oneDNN does
     # (32 x 64 x 32: 149 against 69-218; benchmarks/kernels.py).
     ONEDNN_MIN_PRODUCT = 16384
-    # The widest C that fastnn's narrow kernel takes: four vectors a row
-    # (FNN_NARROW_MAX_VECTORS), 32 floats or 16 doubles.
+    # The widest rows of C that fastnn's narrow kernel takes: four vectors
+    # (FNN_NARROW_MAX_VECTORS: 32 floats, 16 doubles), or eight over a short
+    # inner dimension. Measured against OpenBLAS and oneDNN, one thread, m in
+    # {32, 100, 200}, k in {32, 100, 784}: there it is 1.0-2.5x the faster
+    # of them (a few 0.8 at 10 floats over 32 inputs); past these widths it
+    # loses up to 2x on long inner dimensions.
     NARROW_MAX_BYTES = 128
+    NARROW_SHORT_MAX_BYTES = 256
+    NARROW_SHORT_INNER = 128
+    # ... and at least this wide when A is not transposed: 1-3 floats a row
+    # use a vector's lanes so poorly that OpenBLAS's matrix-vector paths win
+    # (0.44-0.9x at 10000 x 30 x 1..3); doubles win from one column on
+    # (1.3-2.4x), and so does A^T (weight gradients) in either precision.
+    NARROW_MIN_FLOATS_NN = 4
 
 # Which kernel a product goes to: AUTO is gemm's own choice; the others
 # force one, for the tests and benchmarks/kernels.py (ONEDNN: as a member
@@ -63,11 +74,17 @@ cdef enum Kernel:
 KERNELS = {"auto": AUTO, "blas": BLAS, "onednn": ONEDNN, "narrow": NARROW}
 
 
-cdef inline bint narrow_wins(bint trans_a, bint trans_b, int n,
+cdef inline bint narrow_wins(bint trans_a, bint trans_b, int n, int k,
                              Py_ssize_t item) noexcept nogil:
     """Whether fastnn's narrow kernel takes C = op(A) op(B) (n columns of
-    `item` bytes): B must be read row by row (not transposed)."""
-    return not trans_b and n * item <= NARROW_MAX_BYTES
+    `item` bytes, inner dimension k): B must be read row by row (not
+    transposed)."""
+    if trans_b:
+        return False
+    if not trans_a and n < (NARROW_MIN_FLOATS_NN if item == 4 else 1):
+        return False
+    return n * item <= NARROW_MAX_BYTES or (n * item <= NARROW_SHORT_MAX_BYTES
+                                            and k <= NARROW_SHORT_INNER)
 
 
 cdef void narrow_gemm(bint trans_a, int m, int n, int k, floating alpha,
@@ -87,7 +104,7 @@ cdef void gemm_with(Kernel kernel, bint trans_a, bint trans_b, int m, int n, int
                     const floating* B, int ldb,
                     floating beta, floating* C, int ldc) noexcept nogil:
     """gemm through `kernel` (AUTO: gemm's choice)."""
-    if kernel == NARROW or (kernel == AUTO and narrow_wins(trans_a, trans_b, n, sizeof(floating))):
+    if kernel == NARROW or (kernel == AUTO and narrow_wins(trans_a, trans_b, n, k, sizeof(floating))):
         if not trans_b:
             narrow_gemm(trans_a, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
             return
